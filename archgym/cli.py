@@ -1,0 +1,154 @@
+"""The ``archgym`` command.
+
+Bad input (unknown env or searcher, a bad parameter or value) prints one line on stderr and
+exits with code 2, before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+import agents
+import archgym
+from archgym import registry
+from archgym.dataset import DatasetWriter
+from archgym.errors import ArchGymError
+from archgym.runner import run as run_search
+from archgym.runner import run_id_for
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="ArchGym: machine-learning-driven hardware design-space exploration.")
+simulate_app = typer.Typer(no_args_is_help=True, help="Run a simulator once on a workload.")
+app.add_typer(simulate_app, name="simulate")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    """One line on stderr, exit code 2, no traceback."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into :func:`fail`."""
+    try:
+        yield
+    except (ArchGymError, ValueError, TypeError, KeyError, FileNotFoundError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        fail(str(msg))
+
+
+def parse_assignments(items: list[str], what: str) -> dict[str, Any]:
+    """``["k=v", ...]`` -> dict, values parsed as YAML scalars (``4`` -> int, ``x`` -> str)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            fail(f"{what} {item!r} must look like key=value")
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = value
+    return out
+
+
+@app.command()
+def envs() -> None:
+    """List the registered environments and their design spaces."""
+    table = Table(title="archgym environments")
+    for col in ("id", "description", "parameters", "designs"):
+        table.add_column(col)
+    for env_id in registry.env_ids():
+        env = registry.make(env_id)
+        space = env.unwrapped.space
+        size = f"{space.size:,}" if space.finite else "continuous"
+        params = ", ".join(f"{p.name}[{p.cardinality}]" for p in space)
+        table.add_row(env_id, registry.description(env_id), params, size)
+        env.close()
+    console.print(table)
+
+
+@app.command("run")
+def run_cmd(
+    env: Annotated[str, typer.Option(help="Environment id, e.g. archgym/DRAM-v0.")]
+    = "archgym/DRAM-v0",
+    agent: Annotated[str, typer.Option(help="Searcher name (see --help of 'agents').")]
+    = "random",
+    budget: Annotated[int, typer.Option(min=1, help="Evaluations.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed of the searcher and the env.")] = 0,
+    out: Annotated[Path, typer.Option(help="Dataset directory (Parquet parts).")]
+    = Path("runs/latest"),
+    agent_param: Annotated[list[str], typer.Option("--agent-param", help="k=v")] = [],  # noqa: B006
+    env_param: Annotated[list[str], typer.Option("--env-param", help="k=v")] = [],  # noqa: B006
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run a search, log every evaluation, print the best design."""
+    hparams = parse_assignments(agent_param, "--agent-param")
+    env_kwargs = parse_assignments(env_param, "--env-param")
+    with user_errors():
+        the_env = registry.make(env, **env_kwargs)
+        searcher = agents.make(agent, the_env.unwrapped.space, seed=seed, **hparams)
+        the_env.reset(seed=seed)  # bad workloads or configs fail here, before any output
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} exists and is not a directory")
+    run_id = run_id_for(env, env_kwargs, agent, searcher.hparams, seed, budget)
+    writer = DatasetWriter(out, run_id=run_id)
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
+                  transient=True, disable=as_json or not sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"{agent} on {env}", total=budget)
+        result = run_search(the_env, searcher, budget, seed=seed, logger=writer,
+                            progress=lambda n: bar.update(task, completed=n))
+    the_env.close()
+    summary = {"env": env, "agent": agent, "hparams": searcher.hparams, "seed": seed,
+               "budget": budget, "dataset": str(out), **result.summary()}
+    if as_json:
+        typer.echo(json.dumps(summary, default=str))
+        return
+    best = result.best
+    console.print(f"[bold]{agent}[/] on [bold]{env}[/]: {result.evaluations} evaluations, "
+                  f"dataset in {out} (run {run_id})")
+    if best is None:
+        console.print("no valid design was evaluated")
+        return
+    table = Table(title=f"best design (step {best.step}, reward {best.reward:.6g})")
+    table.add_column("parameter / metric")
+    table.add_column("value", justify="right")
+    for k, v in best.config.items():
+        table.add_row(k, str(v))
+    specs = {s.name: s for s in the_env.unwrapped.evaluator.metric_specs}
+    for k, v in (best.metrics or {}).items():
+        table.add_row(f"{k} ({specs[k].unit})", f"{v:.6g}")
+    console.print(table)
+
+
+@app.command("agents")
+def agents_cmd() -> None:
+    """List the searchers and their hyper-parameters with defaults."""
+    table = Table(title="archgym searchers")
+    table.add_column("name")
+    table.add_column("hyper-parameters (defaults)")
+    for name in agents.available():
+        cls = agents.searcher_class(name)
+        table.add_row(name, ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()))
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+__all__ = ["app", "archgym"]

@@ -1,0 +1,181 @@
+"""``DesignEnv``: a Gymnasium environment where one step evaluates one whole design.
+
+- **Action**: the design's index vector (``MultiDiscrete(space.nvec)``). Wrappers give other
+  views of the same space: :class:`DictAction`, :class:`BoxAction` (continuous, for SAC/TD3),
+  :class:`DiscreteAction` (one flat index, for DQN) and :class:`OneHotAction`.
+- **Observation**: one entry per metric, ``v / (v + scale)`` with ``scale`` the metric's
+  typical value (:class:`~archgym.evaluator.MetricSpec`): monotone in the metric, bounded in
+  ``[0, 1)``, 0.5 at the typical value. Negative values (none of our metrics) clip to 0.
+- **Reset** evaluates the space's default design (or ``options={"config": {...}}``) and
+  returns its real observation; it never samples a random design.
+- **Episodes** are truncated after ``max_steps`` steps and never terminate on their own.
+- ``info`` holds ``config``, raw ``metrics``, ``reward``, ``feasible``, ``target_met`` and
+  ``valid`` (wall time goes to observers only, so ``info`` is deterministic).
+
+A design that breaks the space's constraints is not evaluated: it gets ``invalid_reward``,
+``valid=False``, ``feasible=False`` and the previous observation.
+
+Every evaluation is also sent, as an :class:`EvaluationRecord`, to the env's observers (the
+dataset recorder, the runner's tracker): observers see evaluations made through any wrapper.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from archgym.evaluator import Evaluator, Metrics
+from archgym.objectives import Objective
+
+
+@dataclass
+class EvaluationRecord:
+    """One evaluated (or rejected) design, as observers and the dataset see it."""
+
+    step: int
+    config: dict[str, Any]
+    metrics: Metrics | None
+    reward: float
+    feasible: bool
+    target_met: bool
+    valid: bool
+    wall_seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DesignEnv(gymnasium.Env):
+    """One design point per step over an :class:`~archgym.evaluator.Evaluator`."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, evaluator: Evaluator, objective: Objective, max_steps: int = 100,
+                 invalid_reward: float = -1.0) -> None:
+        if max_steps < 1:
+            raise ValueError("max_steps must be >= 1")
+        objective.check(evaluator.metric_specs)
+        self.evaluator, self.objective = evaluator, objective
+        self.space = evaluator.space
+        self.max_steps, self.invalid_reward = int(max_steps), float(invalid_reward)
+        self.action_space = self.space.multidiscrete()
+        self.observation_space = gymnasium.spaces.Box(
+            0.0, 1.0, shape=(len(evaluator.metric_specs),), dtype=np.float32)
+        self.observers: list[Callable[[EvaluationRecord], None]] = []
+        self.evaluations = 0  # steps taken over the env's life (the budget's unit)
+        self._steps = 0
+        self._obs = np.zeros(self.observation_space.shape, dtype=np.float32)
+
+    # ---- helpers
+    def observe(self, metrics: Metrics) -> np.ndarray:
+        values = [max(metrics[s.name], 0.0) for s in self.evaluator.metric_specs]
+        obs = [v / (v + s.scale) if math.isfinite(v) else 1.0
+               for v, s in zip(values, self.evaluator.metric_specs, strict=True)]
+        return np.clip(np.asarray(obs, dtype=np.float32), 0.0, np.float32(1.0))
+
+    def describe(self) -> dict[str, Any]:
+        """Env id, version, workload, cost model and objective: what a dataset row records."""
+        spec_id = self.spec.id if self.spec is not None else type(self).__name__
+        version = self.spec.version if self.spec is not None and self.spec.version else 0
+        return {"env_id": spec_id, "env_version": version, **self.evaluator.describe(),
+                "objective": self.objective.describe()}
+
+    # ---- gymnasium API
+    def reset(self, *, seed: int | None = None, options: Mapping[str, Any] | None = None):
+        super().reset(seed=seed)
+        config = self.space.complete((options or {}).get("config", {}))
+        metrics = self.evaluator.evaluate(config)
+        self._steps = 0
+        self._obs = self.observe(metrics)
+        return self._obs.copy(), {"config": config, "metrics": metrics}
+
+    def step(self, action):
+        return self.step_config(self.space.from_index(np.asarray(action, dtype=np.int64)))
+
+    def step_config(self, config: Mapping[str, Any]):
+        """Evaluate ``config`` as one step (searchers with exact, off-grid configs use this)."""
+        start = time.perf_counter()
+        self._steps += 1
+        self.evaluations += 1
+        valid = self.space.is_valid(config)
+        if valid:
+            config = self.space.validate(config)
+            metrics = self.evaluator.evaluate(config)
+            reward = float(self.objective.reward(metrics))
+            feasible = bool(self.objective.feasible(metrics))
+            met = bool(self.objective.target_met(metrics))
+            self._obs = self.observe(metrics)
+        else:
+            config, metrics = dict(config), None
+            reward, feasible, met = self.invalid_reward, False, False
+        record = EvaluationRecord(self.evaluations, config, metrics, reward, feasible, met,
+                                  valid, time.perf_counter() - start)
+        for observer in self.observers:
+            observer(record)
+        info = {"config": config, "metrics": metrics, "reward": reward, "feasible": feasible,
+                "target_met": met, "valid": valid}
+        truncated = self._steps >= self.max_steps
+        return self._obs.copy(), reward, False, truncated, info
+
+
+# --------------------------------------------------------------------------- action views
+
+
+class DictAction(gymnasium.ActionWrapper):
+    """Action as ``{parameter: index}`` (a ``Dict`` of ``Discrete``)."""
+
+    def __init__(self, env: gymnasium.Env) -> None:
+        super().__init__(env)
+        self.space = env.unwrapped.space
+        self.action_space = gymnasium.spaces.Dict(
+            {p.name: gymnasium.spaces.Discrete(p.cardinality) for p in self.space})
+
+    def action(self, action):
+        return np.array([int(action[n]) for n in self.space.names], dtype=np.int64)
+
+
+class BoxAction(gymnasium.ActionWrapper):
+    """Continuous action in ``[-1, 1]^d`` (SAC/TD3 convention), mapped through the space's
+    unit-cube encoding: ``u = (a + 1) / 2``."""
+
+    def __init__(self, env: gymnasium.Env) -> None:
+        super().__init__(env)
+        self.space = env.unwrapped.space
+        self.action_space = gymnasium.spaces.Box(-1.0, 1.0, shape=(len(self.space),),
+                                                 dtype=np.float32)
+
+    def action(self, action):
+        config = self.space.from_unit((np.asarray(action, dtype=np.float64) + 1.0) / 2.0)
+        return self.space.to_index(config)
+
+
+class DiscreteAction(gymnasium.ActionWrapper):
+    """One flat index over the whole grid (row-major over the index vector), for DQN."""
+
+    def __init__(self, env: gymnasium.Env, max_size: int = 10_000_000) -> None:
+        super().__init__(env)
+        self.space = env.unwrapped.space
+        if self.space.size > max_size:
+            raise ValueError(f"space has {self.space.size} designs; a flat Discrete view is "
+                             f"limited to {max_size}")
+        self.action_space = gymnasium.spaces.Discrete(self.space.size)
+
+    def action(self, action):
+        return np.array(np.unravel_index(int(action), tuple(self.space.nvec)), dtype=np.int64)
+
+
+class OneHotAction(gymnasium.ActionWrapper):
+    """Action as a score vector over the one-hot encoding; each block's arg-max wins."""
+
+    def __init__(self, env: gymnasium.Env) -> None:
+        super().__init__(env)
+        self.space = env.unwrapped.space
+        self.action_space = gymnasium.spaces.Box(-1.0, 1.0, shape=(self.space.onehot_size,),
+                                                 dtype=np.float32)
+
+    def action(self, action):
+        return self.space.to_index(self.space.from_onehot(action))

@@ -1,0 +1,1 @@
+"""One module per problem; each registers its environment ids when imported."""

@@ -1,0 +1,1 @@
+import tests.toy  # noqa: F401  (registers archgym/Toy-v0)
