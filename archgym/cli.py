@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-import yaml
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 import agents
 import archgym
 from archgym import registry
+from archgym.cliutil import console, err_console, fail, parse_assignments, user_errors
 from archgym.dataset import DatasetWriter
-from archgym.errors import ArchGymError
 from archgym.runner import run as run_search
 from archgym.runner import run_id_for
 
@@ -31,40 +27,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="ArchGym: machine-learning-driven hardware design-space exploration.")
 simulate_app = typer.Typer(no_args_is_help=True, help="Run a simulator once on a workload.")
 app.add_typer(simulate_app, name="simulate")
-console = Console()
-err_console = Console(stderr=True)
 
-
-def fail(message: str) -> None:
-    """One line on stderr, exit code 2, no traceback."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the errors a user can fix into :func:`fail`."""
-    try:
-        yield
-    except (ArchGymError, ValueError, TypeError, KeyError, FileNotFoundError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        fail(str(msg))
-
-
-def parse_assignments(items: list[str], what: str) -> dict[str, Any]:
-    """``["k=v", ...]`` -> dict, values parsed as YAML scalars (``4`` -> int, ``x`` -> str)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            fail(f"{what} {item!r} must look like key=value")
-        try:
-            out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
-            out[key.strip()] = value
-    return out
-
-
+# Commands that live with their topic are wired here, one line each.
 @app.command()
 def envs() -> None:
     """List the registered environments and their design spaces."""

@@ -3,9 +3,9 @@
 - **Action**: the design's index vector (``MultiDiscrete(space.nvec)``). Wrappers give other
   views of the same space: :class:`DictAction`, :class:`BoxAction` (continuous, for SAC/TD3),
   :class:`DiscreteAction` (one flat index, for DQN) and :class:`OneHotAction`.
-- **Observation**: one entry per metric, ``v / (v + scale)`` with ``scale`` the metric's
-  typical value (:class:`~archgym.evaluator.MetricSpec`): monotone in the metric, bounded in
-  ``[0, 1)``, 0.5 at the typical value. Negative values (none of our metrics) clip to 0.
+- **Observation**: one entry per observed metric (``observation_metrics``, default all),
+  ``v / (v + scale)`` with ``scale`` the metric's typical value (its ``MetricSpec``):
+  monotone in the metric, bounded in ``[0, 1)``, 0.5 at the typical value; negatives clip to 0.
 - **Reset** evaluates the space's default design (or ``options={"config": {...}}``) and
   returns its real observation; it never samples a random design.
 - **Episodes** are truncated after ``max_steps`` steps and never terminate on their own.
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,16 +55,23 @@ class DesignEnv(gymnasium.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, evaluator: Evaluator, objective: Objective, max_steps: int = 100,
-                 invalid_reward: float = -1.0) -> None:
+                 invalid_reward: float = -1.0,
+                 observation_metrics: Sequence[str] | None = None) -> None:
         if max_steps < 1:
             raise ValueError("max_steps must be >= 1")
         objective.check(evaluator.metric_specs)
         self.evaluator, self.objective = evaluator, objective
         self.space = evaluator.space
         self.max_steps, self.invalid_reward = int(max_steps), float(invalid_reward)
+        specs = {s.name: s for s in evaluator.metric_specs}
+        names = list(observation_metrics or specs)
+        unknown = [n for n in names if n not in specs]
+        if unknown:
+            raise ValueError(f"observation metric {unknown[0]!r} is not one of {list(specs)}")
+        self.observation_specs = tuple(specs[n] for n in names)
         self.action_space = self.space.multidiscrete()
         self.observation_space = gymnasium.spaces.Box(
-            0.0, 1.0, shape=(len(evaluator.metric_specs),), dtype=np.float32)
+            0.0, 1.0, shape=(len(self.observation_specs),), dtype=np.float32)
         self.observers: list[Callable[[EvaluationRecord], None]] = []
         self.evaluations = 0  # steps taken over the env's life (the budget's unit)
         self._steps = 0
@@ -72,9 +79,9 @@ class DesignEnv(gymnasium.Env):
 
     # ---- helpers
     def observe(self, metrics: Metrics) -> np.ndarray:
-        values = [max(metrics[s.name], 0.0) for s in self.evaluator.metric_specs]
+        values = [max(metrics[s.name], 0.0) for s in self.observation_specs]
         obs = [v / (v + s.scale) if math.isfinite(v) else 1.0
-               for v, s in zip(values, self.evaluator.metric_specs, strict=True)]
+               for v, s in zip(values, self.observation_specs, strict=True)]
         return np.clip(np.asarray(obs, dtype=np.float32), 0.0, np.float32(1.0))
 
     def describe(self) -> dict[str, Any]:
