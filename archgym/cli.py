@@ -17,9 +17,10 @@ from rich.table import Table
 
 import agents
 import archgym
-from archgym import registry
+from archgym import registry, report, sweep
 from archgym.cliutil import console, err_console, fail, parse_assignments, user_errors
 from archgym.dataset import DatasetWriter
+from archgym.errors import ArchGymError
 from archgym.runner import run as run_search
 from archgym.runner import run_id_for
 
@@ -29,6 +30,8 @@ simulate_app = typer.Typer(no_args_is_help=True, help="Run a simulator once on a
 app.add_typer(simulate_app, name="simulate")
 
 # Commands that live with their topic are wired here, one line each.
+app.command("sweep")(sweep.cli)
+app.command("report")(report.cli)
 @app.command()
 def envs() -> None:
     """List the registered environments and their design spaces."""
@@ -108,6 +111,43 @@ def agents_cmd() -> None:
     for name in agents.available():
         cls = agents.searcher_class(name)
         table.add_row(name, ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()))
+    console.print(table)
+
+
+@simulate_app.command("dram")
+def simulate_dram(
+    trace: Annotated[Path, typer.Option(help="Trace file (plain or gzip).")],
+    format: Annotated[str | None, typer.Option(help="dramsim3 or stl (default: detect).")]
+    = None,
+    preset: Annotated[str, typer.Option(help="Device preset.")] = "DDR4_8Gb_x8_2400",
+    controller: Annotated[str | None, typer.Option(
+        help="Named controller (dramsim3_like); default: DRAMGym knobs with --set.")] = None,
+    mapping: Annotated[str, typer.Option(help="Address mapping, MSB to LSB.")]
+    = "rochrababgco",
+    set_: Annotated[list[str], typer.Option("--set", help="Knob=Value")] = [],  # noqa: B006
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Simulate a DRAM channel and its controller on a trace."""
+    from archgym.envs.dram import DEFAULTS
+    from simulators.dram import ControllerConfig, simulate
+    from simulators.dram.trace import read_trace
+
+    knobs = parse_assignments(set_, "--set")
+    with user_errors():
+        if controller is not None and knobs:
+            raise ArchGymError("--set knobs apply to the DRAMGym controller; drop --controller")
+        ctrl = controller or ControllerConfig.from_dict({**DEFAULTS, **knobs})
+        the_trace = read_trace(trace, format)
+        result = simulate(the_trace, device=preset, controller=ctrl, mapping=mapping)
+    out = result.to_dict()
+    if as_json:
+        typer.echo(json.dumps(out, default=str))
+        return
+    table = Table(title=f"{trace.name} on {preset}")
+    table.add_column("result")
+    table.add_column("value", justify="right")
+    for k, v in out.items():
+        table.add_row(k, f"{v:.6g}" if isinstance(v, float) else str(v))
     console.print(table)
 
 

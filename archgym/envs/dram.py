@@ -1,0 +1,170 @@
+"""``archgym/DRAM-v0``: design a DRAM memory controller for a workload (ArchGym's DRAMGym).
+
+The design space is DRAMGym's ten controller knobs with exactly its value sets (442,368
+designs; Krishnan et al., "ArchGym", ISCA 2023), evaluated by the event-driven controller
+model in :mod:`simulators.dram` on a memory trace.
+
+Metrics: ``latency_ns`` (average read latency), ``p99_latency_ns``, ``power_mw`` (average
+DRAM power), ``energy_pj``, ``bandwidth_gbps``, ``row_hit_rate``. The observation is
+DRAMGym's ``[energy, power, latency]``, each mapped to ``v / (v + scale)``.
+
+Objectives: ``"latency"``, ``"power"``, ``"both"`` are ArchGym's target formulation with
+``target_latency`` (ns) and ``target_power`` (mW); ``"energy"`` uses ``target_energy`` (pJ).
+Any other metric name minimises (or, for bandwidth and row-hit rate, maximises) it.
+Default targets are physical floors of the device, so an unreachable target never hides
+progress: the unloaded row-hit read latency ``(CL + burst) * tCK``, the precharge-
+standby power of all ranks ``VDD * IDD2N * devices * ranks``, and that power over the
+time the trace spans.
+
+Observation scales are physical too: the unloaded row-conflict read latency, the active-
+standby power of all ranks, that power over the trace's duration, the peak bandwidth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from archgym.env import DesignEnv
+from archgym.errors import ArchGymError
+from archgym.evaluator import Evaluator, MetricSpec
+from archgym.objectives import Objective, Optimize, Target
+from archgym.registry import register
+from archgym.space import Categorical, DesignSpace, Ordinal
+from simulators.dram import KNOBS, PRESETS, ControllerConfig, simulate
+from simulators.dram.trace import Trace, read_trace
+from workloads import dram as dram_workloads
+
+#: DRAMSys' example controller configuration, used where a knob is not searched.
+DEFAULTS: dict[str, Any] = {
+    "PagePolicy": "Open", "Scheduler": "FrFcfs", "SchedulerBuffer": "Bankwise",
+    "RequestBufferSize": 8, "RespQueue": "Fifo", "RefreshPolicy": "AllBank",
+    "RefreshMaxPostponed": 1, "RefreshMaxPulledin": 1, "Arbiter": "Simple",
+    "MaxActiveTransactions": 128,
+}
+
+
+def knob_space(fixed: Mapping[str, Any] | None = None,
+               values: Mapping[str, Sequence[Any]] | None = None) -> DesignSpace:
+    """DRAMGym's knobs, minus the ``fixed`` ones, with value sets optionally narrowed."""
+    fixed, values = dict(fixed or {}), dict(values or {})
+    for name in (*fixed, *values):
+        if name not in KNOBS:
+            raise ArchGymError(f"unknown DRAM knob {name!r}; knobs: {', '.join(KNOBS)}")
+    params = []
+    for name, allowed in KNOBS.items():
+        if name in fixed:
+            if fixed[name] not in allowed:
+                raise ArchGymError(f"fixed knob {name}={fixed[name]!r} is not allowed; allowed: "
+                                   f"{', '.join(map(str, allowed))}")
+            continue
+        chosen = tuple(values.get(name, allowed))
+        bad = [v for v in chosen if v not in allowed]
+        if bad or not chosen:
+            raise ArchGymError(f"values for {name}: {bad or 'empty'} not allowed; allowed: "
+                               f"{', '.join(map(str, allowed))}")
+        kind = Ordinal if all(isinstance(v, int) for v in allowed) else Categorical
+        default = DEFAULTS[name] if DEFAULTS[name] in chosen else None
+        params.append(kind(name, chosen, default=default))
+    if not params:
+        raise ArchGymError("every DRAM knob is fixed: nothing left to search")
+    return DesignSpace(params)
+
+
+def load_workload(workload: str | Path, trace_length: int | None) -> Trace:
+    """A shipped workload by name, or a trace file (DRAMsim3 or DRAMSys .stl format)."""
+    if str(workload) in dram_workloads.available():
+        trace = dram_workloads.load(str(workload))
+    elif Path(workload).is_file():
+        trace = read_trace(workload)
+    else:
+        raise ArchGymError(f"workload {str(workload)!r} is neither a shipped trace "
+                           f"({', '.join(dram_workloads.available())}) nor a file")
+    if trace_length is not None:
+        if trace_length < 1:
+            raise ArchGymError("trace_length must be >= 1")
+        trace = Trace(trace.addr[:trace_length], trace.is_write[:trace_length],
+                      trace.cycle[:trace_length], trace.name)
+    return trace
+
+
+class DramEvaluator(Evaluator):
+    """Runs the controller model for one knob setting on a fixed trace and device."""
+
+    def __init__(self, space: DesignSpace, trace: Trace, workload: str, device: str,
+                 mapping: str, fixed: Mapping[str, Any]) -> None:
+        super().__init__()
+        if device not in PRESETS:
+            raise ArchGymError(f"unknown DRAM device {device!r}; presets: {', '.join(PRESETS)}")
+        self.space, self.trace, self.workload = space, trace, workload
+        self.device, self.mapping, self.fixed = PRESETS[device], mapping, dict(fixed)
+        d = self.device
+        floor_power = d.VDD * d.IDD3N * d.devices_per_rank * d.ranks  # mW
+        #: time the trace spans (its last arrival), the natural unit of its energy
+        self.duration_ns = duration_ns = float(trace.cycle[-1] + 1) * d.tCK_ns
+        self.metric_specs = (
+            MetricSpec("latency_ns", "ns", "minimize",
+                       scale=(d.tRP + d.tRCD + d.CL + d.burst_cycles) * d.tCK_ns),
+            MetricSpec("p99_latency_ns", "ns", "minimize",
+                       scale=(d.tRP + d.tRCD + d.CL + d.burst_cycles) * d.tCK_ns),
+            MetricSpec("power_mw", "mW", "minimize", scale=floor_power),
+            MetricSpec("energy_pj", "pJ", "minimize", scale=floor_power * duration_ns),
+            MetricSpec("bandwidth_gbps", "GB/s", "maximize", scale=d.peak_bandwidth_gbps),
+            MetricSpec("row_hit_rate", "1", "maximize", scale=0.5),
+        )
+
+    def controller(self, config: Mapping[str, Any]) -> ControllerConfig:
+        return ControllerConfig.from_dict({**DEFAULTS, **self.fixed, **config})
+
+    def _evaluate(self, config: Mapping[str, Any]) -> dict[str, float]:
+        r = simulate(self.trace, device=self.device, controller=self.controller(config),
+                     mapping=self.mapping)
+        return {"latency_ns": r.avg_read_latency_ns, "p99_latency_ns": r.p99_read_latency_ns,
+                "power_mw": r.avg_power_mw, "energy_pj": r.energy_pj,
+                "bandwidth_gbps": r.bandwidth_gbps, "row_hit_rate": r.row_hit_rate}
+
+
+def make_objective(objective: str, specs: Sequence[MetricSpec], targets: Mapping[str, float],
+                   ) -> Objective:
+    by_name = {s.name: s for s in specs}
+    chosen = {"latency": ("latency_ns",), "power": ("power_mw",), "energy": ("energy_pj",),
+              "both": ("power_mw", "latency_ns")}.get(objective)
+    if chosen is not None:
+        return Target({m: targets[m] for m in chosen})
+    if objective in by_name:
+        return Optimize(by_name[objective])
+    raise ArchGymError(f"unknown objective {objective!r}; allowed: latency, power, both, "
+                       f"energy, or a metric: {', '.join(by_name)}")
+
+
+class DramEnv(DesignEnv):
+    """DRAM controller design: one step = one controller configuration simulated."""
+
+    def __init__(self, workload: str = "stream", objective: str = "latency",
+                 target_latency: float | None = None, target_power: float | None = None,
+                 target_energy: float | None = None, device: str = "DDR4_8Gb_x8_2400",
+                 mapping: str = "rochrababgco", fixed: Mapping[str, Any] | None = None,
+                 values: Mapping[str, Sequence[Any]] | None = None,
+                 trace_length: int | None = None, max_steps: int = 100,
+                 cost_model: str = "simulator", proxy: str | None = None) -> None:
+        space = knob_space(fixed, values)
+        trace = load_workload(workload, trace_length)
+        evaluator = DramEvaluator(space, trace, str(workload), device, mapping, fixed or {})
+        d = evaluator.device
+        targets = {
+            "latency_ns": target_latency or (d.CL + d.burst_cycles) * d.tCK_ns,
+            "power_mw": target_power or d.VDD * d.IDD2N * d.devices_per_rank * d.ranks,
+        }
+        targets["energy_pj"] = target_energy or targets["power_mw"] * evaluator.duration_ns
+        objective_ = make_objective(objective, evaluator.metric_specs, targets)
+        if cost_model != "simulator":
+            from archgym.proxy import wrap_evaluator
+
+            evaluator = wrap_evaluator(evaluator, cost_model, proxy)
+        super().__init__(evaluator, objective_, max_steps=max_steps,
+                         observation_metrics=("energy_pj", "power_mw", "latency_ns"))
+
+
+DRAM_ID = register("DRAM", "archgym.envs.dram:DramEnv",
+                   "DRAM memory controller (DRAMGym knobs) on a memory trace")

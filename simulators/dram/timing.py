@@ -1,0 +1,224 @@
+"""JEDEC command timing state shared by both controller engines (numba-compiled).
+
+The state is a table ``nxt[bank, cmd]`` of the earliest cycle at which ACT, PRE, RD or WR may
+go to each bank, updated for every bank whenever a command is issued (the same "earliest
+cycle per command" formulation DRAMsim3 uses), plus a per-rank four-activate window and a
+per-rank earliest REF. Constraints (all in memory-clock cycles):
+
+- same bank: ACT->RD/WR tRCD, ACT->PRE tRAS, ACT->ACT tRC, RD->PRE tRTP,
+  WR->PRE WL + burst + tWR, PRE->ACT tRP;
+- same rank (``_L`` same bank group, ``_S`` another one): ACT->ACT tRRD, RD->RD and WR->WR
+  tCCD, WR->RD WL + burst + tWTR, RD->WR RL + burst - WL + tRTRS, at most four ACT per tFAW;
+- another rank (DRAMsim3's derived relations): RD->RD burst + tRTRS,
+  RD->WR RL + burst + tRTRS - WL, WR->RD WL + burst + tRTRS - RL, WR->WR burst;
+- refresh: every bank precharged before REF (PRE->REF tRP, ACT->REF tRC), REF->ACT tRFC.
+
+Sources: JEDEC JESD79-4 (DDR4); DRAMsim3 (Li et al., IEEE CAL 2020) for the rank-switch
+relations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from simulators.dram.commands import ACT, PRE, PREA, RD, REF, WR
+from simulators.dram.device import DeviceSpec
+
+# indices into the integer parameter vector built by timing_vector()
+(P_RL, P_WL, P_BURST, P_tRCD, P_tRP, P_tRAS, P_tRC, P_tRTP, P_tWR, P_tWTR_S, P_tWTR_L,
+ P_tCCD_S, P_tCCD_L, P_tRRD_S, P_tRRD_L, P_tFAW, P_tRTRS, P_tRFC, P_tREFI, P_RANKS, P_BG,
+ P_BPG) = range(22)
+
+INF = np.int64(1) << np.int64(62)
+NEG = -(np.int64(1) << np.int64(40))
+
+# counters
+K_ACT, K_PRE, K_RD, K_WR, K_REF, K_PREA, K_HIT, K_PREA_BANKS = range(8)
+NCOUNT = 8
+LOG_COLS = 8  # cycle, cmd, rank, bankgroup, bank, row, col, req
+
+
+def timing_vector(d: DeviceSpec) -> np.ndarray:
+    """Pack a DeviceSpec into the int64 vector the compiled engines read."""
+    return np.array([
+        d.RL, d.WL, d.burst_cycles, d.tRCD, d.tRP, d.tRAS, d.tRC, d.tRTP, d.tWR, d.tWTR_S,
+        d.tWTR_L, d.tCCD_S, d.tCCD_L, d.tRRD_S, d.tRRD_L, d.tFAW, d.tRTRS, d.tRFC, d.tREFI,
+        d.ranks, d.bankgroups, d.banks_per_group,
+    ], dtype=np.int64)
+
+
+@njit(cache=True)
+def new_state(P):
+    """Fresh timing/bank state: (nxt, open_row, hits, faw, faw_i, ref_ready, open_cnt,
+    last_chg, stby, cnt)."""
+    ranks = P[P_RANKS]
+    nb = ranks * P[P_BG] * P[P_BPG]
+    nxt = np.zeros((nb, 4), dtype=np.int64)
+    open_row = np.full(nb, -1, dtype=np.int64)
+    hits = np.zeros(nb, dtype=np.int64)
+    faw = np.full((ranks, 4), NEG, dtype=np.int64)
+    faw_i = np.zeros(ranks, dtype=np.int64)
+    ref_ready = np.zeros(ranks, dtype=np.int64)
+    open_cnt = np.zeros(ranks, dtype=np.int64)
+    last_chg = np.zeros(ranks, dtype=np.int64)
+    stby = np.zeros((ranks, 2), dtype=np.int64)  # [precharged cycles, active cycles]
+    cnt = np.zeros(NCOUNT, dtype=np.int64)
+    return nxt, open_row, hits, faw, faw_i, ref_ready, open_cnt, last_chg, stby, cnt
+
+
+@njit(cache=True)
+def ready_at(c, b, P, nxt, faw, faw_i):
+    """Earliest cycle at which bank-level command ``c`` (ACT/PRE/RD/WR) may go to bank ``b``."""
+    t = nxt[b, c]
+    if c == ACT:
+        r = b // (P[P_BG] * P[P_BPG])
+        f = faw[r, faw_i[r]] + P[P_tFAW]
+        if f > t:
+            t = f
+    return t
+
+
+@njit(cache=True)
+def prea_ready_at(r, P, nxt, open_row):
+    """Earliest cycle at which every open bank of rank ``r`` may be precharged."""
+    nbr = P[P_BG] * P[P_BPG]
+    t = np.int64(0)
+    for b in range(r * nbr, (r + 1) * nbr):
+        if open_row[b] >= 0 and nxt[b, PRE] > t:
+            t = nxt[b, PRE]
+    return t
+
+
+@njit(cache=True)
+def _mx(a, i, j, v):
+    if a[i, j] < v:
+        a[i, j] = v
+
+
+@njit(cache=True)
+def _close(r, now, open_cnt, last_chg, stby):
+    open_cnt[r] -= 1
+    if open_cnt[r] == 0:
+        stby[r, 1] += now - last_chg[r]
+        last_chg[r] = now
+
+
+@njit(cache=True)
+def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open_cnt,
+          last_chg, stby, cnt):
+    """Apply command ``c`` at cycle ``now`` to the timing state (``b`` unused for REF/PREA)."""
+    nbr = P[P_BG] * P[P_BPG]
+    bpg = P[P_BPG]
+    nb = P[P_RANKS] * nbr
+    RL = P[P_RL]
+    WL = P[P_WL]
+    BU = P[P_BURST]
+    if c == ACT:
+        g = (b % nbr) // bpg
+        _mx(nxt, b, RD, now + P[P_tRCD])
+        _mx(nxt, b, WR, now + P[P_tRCD])
+        _mx(nxt, b, PRE, now + P[P_tRAS])
+        _mx(nxt, b, ACT, now + P[P_tRC])
+        for bb in range(r * nbr, (r + 1) * nbr):
+            if bb != b:
+                if (bb % nbr) // bpg == g:
+                    _mx(nxt, bb, ACT, now + P[P_tRRD_L])
+                else:
+                    _mx(nxt, bb, ACT, now + P[P_tRRD_S])
+        faw[r, faw_i[r]] = now
+        faw_i[r] = (faw_i[r] + 1) % 4
+        open_row[b] = row
+        hits[b] = 0
+        if ref_ready[r] < now + P[P_tRC]:
+            ref_ready[r] = now + P[P_tRC]
+        if open_cnt[r] == 0:
+            stby[r, 0] += now - last_chg[r]
+            last_chg[r] = now
+        open_cnt[r] += 1
+        cnt[K_ACT] += 1
+    elif c == PRE:
+        _mx(nxt, b, ACT, now + P[P_tRP])
+        if ref_ready[r] < now + P[P_tRP]:
+            ref_ready[r] = now + P[P_tRP]
+        open_row[b] = -1
+        _close(r, now, open_cnt, last_chg, stby)
+        cnt[K_PRE] += 1
+    elif (c == RD) | (c == WR):
+        g = (b % nbr) // bpg
+        for bb in range(nb):
+            rr = bb // nbr
+            if rr == r:
+                same_g = (bb % nbr) // bpg == g
+                if c == RD:
+                    _mx(nxt, bb, RD, now + (P[P_tCCD_L] if same_g else P[P_tCCD_S]))
+                    _mx(nxt, bb, WR, now + RL + BU - WL + P[P_tRTRS])
+                else:
+                    _mx(nxt, bb, WR, now + (P[P_tCCD_L] if same_g else P[P_tCCD_S]))
+                    _mx(nxt, bb, RD, now + WL + BU + (P[P_tWTR_L] if same_g else P[P_tWTR_S]))
+            else:
+                if c == RD:
+                    _mx(nxt, bb, RD, now + BU + P[P_tRTRS])
+                    _mx(nxt, bb, WR, now + RL + BU + P[P_tRTRS] - WL)
+                else:
+                    _mx(nxt, bb, WR, now + BU)
+                    _mx(nxt, bb, RD, now + WL + BU + P[P_tRTRS] - RL)
+        if c == RD:
+            _mx(nxt, b, PRE, now + P[P_tRTP])
+            cnt[K_RD] += 1
+        else:
+            _mx(nxt, b, PRE, now + WL + BU + P[P_tWR])
+            cnt[K_WR] += 1
+        if hits[b] > 0:
+            cnt[K_HIT] += 1
+        hits[b] += 1
+    elif c == PREA:
+        for bb in range(r * nbr, (r + 1) * nbr):
+            if open_row[bb] >= 0:
+                open_row[bb] = -1
+                _close(r, now, open_cnt, last_chg, stby)
+                cnt[K_PREA_BANKS] += 1
+            _mx(nxt, bb, ACT, now + P[P_tRP])
+        if ref_ready[r] < now + P[P_tRP]:
+            ref_ready[r] = now + P[P_tRP]
+        cnt[K_PREA] += 1
+    elif c == REF:
+        for bb in range(r * nbr, (r + 1) * nbr):
+            _mx(nxt, bb, ACT, now + P[P_tRFC])
+        ref_ready[r] = now + P[P_tRFC]
+        cnt[K_REF] += 1
+
+
+@njit(cache=True)
+def log_cmd(lg, nlog, now, c, b, r, row, col, req, P):
+    """Append one command to the log (growing it when full); returns the log array."""
+    if nlog >= lg.shape[0]:
+        new = np.empty((lg.shape[0] * 2 + 64, lg.shape[1]), dtype=np.int64)
+        new[:nlog] = lg[:nlog]
+        lg = new
+    nbr = P[P_BG] * P[P_BPG]
+    lg[nlog, 0] = now
+    lg[nlog, 1] = c
+    lg[nlog, 2] = r
+    if (c == REF) | (c == PREA):
+        lg[nlog, 3] = -1
+        lg[nlog, 4] = -1
+    else:
+        lg[nlog, 3] = (b % nbr) // P[P_BPG]
+        lg[nlog, 4] = b % P[P_BPG]
+    lg[nlog, 5] = row
+    lg[nlog, 6] = col
+    lg[nlog, 7] = req
+    return lg
+
+
+@njit(cache=True)
+def finish_standby(end, open_cnt, last_chg, stby):
+    """Close the standby accounting at cycle ``end``."""
+    for r in range(open_cnt.size):
+        if end > last_chg[r]:
+            if open_cnt[r] > 0:
+                stby[r, 1] += end - last_chg[r]
+            else:
+                stby[r, 0] += end - last_chg[r]
+            last_chg[r] = end

@@ -1,0 +1,129 @@
+"""DRAM-v0: Gymnasium/SB3 conformance, DRAMGym's knob space, physical targets and scales,
+the simulator's numbers in ``info``, and the ``archgym simulate dram`` command."""
+
+import json
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+from typer.testing import CliRunner
+
+import archgym  # noqa: F401
+from archgym.cli import app
+from archgym.envs.dram import DEFAULTS, knob_space
+from archgym.errors import ArchGymError
+from simulators.dram import KNOBS, NUM_CONFIGS, ControllerConfig, simulate
+from workloads import dram as dram_workloads
+
+SHORT = {"trace_length": 1500}
+
+
+def make(**kw):
+    return gymnasium.make("archgym/DRAM-v0", **{**SHORT, **kw})
+
+
+def test_space_is_dramgyms_ten_knobs():
+    space = make().unwrapped.space
+    assert space.names == tuple(KNOBS)
+    assert space.size == NUM_CONFIGS == 442_368
+    assert space.default() == DEFAULTS
+
+
+def test_conforms_to_gymnasium_and_sb3():
+    env = make(workload="random")
+    check_env(env.unwrapped, skip_render_check=True)
+    sb3_check_env(make(workload="random"), warn=True)
+
+
+def test_step_reports_the_simulators_numbers():
+    env = make(workload="cloud", objective="latency")
+    env.reset(seed=0)
+    config = {**DEFAULTS, "PagePolicy": "Closed", "Scheduler": "Fifo"}
+    obs, reward, terminated, truncated, info = env.step(env.unwrapped.space.to_index(config))
+    trace = dram_workloads.load("cloud")
+    trace = type(trace)(trace.addr[:1500], trace.is_write[:1500], trace.cycle[:1500], "cloud")
+    r = simulate(trace, controller=ControllerConfig.from_dict(config))
+    m = info["metrics"]
+    assert m["latency_ns"] == r.avg_read_latency_ns and m["power_mw"] == r.avg_power_mw
+    assert m["energy_pj"] == r.energy_pj and m["row_hit_rate"] == r.row_hit_rate
+    # observation is [energy, power, latency], each v / (v + scale)
+    specs = {s.name: s for s in env.unwrapped.evaluator.metric_specs}
+    expect = [m[n] / (m[n] + specs[n].scale) for n in ("energy_pj", "power_mw", "latency_ns")]
+    assert np.allclose(obs, expect, rtol=1e-6)
+    # ArchGym's target reward: 1 / (|v - t| / t + eps), and the default target is the unloaded row-hit
+    # read latency (CL + BL/2) * tCK, below any simulated average
+    d = env.unwrapped.evaluator.device
+    target = (d.CL + d.burst_cycles) * d.tCK_ns
+    assert m["latency_ns"] > target
+    expect = 1 / (abs(m["latency_ns"] - target) / target + 1e-3)
+    assert reward == pytest.approx(expect, rel=1e-9)
+    assert not terminated and not truncated
+
+
+def test_objectives_and_user_targets():
+    env = make(objective="both", target_latency=100.0, target_power=500.0).unwrapped
+    m = env.evaluator.evaluate(DEFAULTS)
+    expect = (1 / (abs(m["latency_ns"] - 100.0) / 100.0 + 1e-3)
+              / (abs(m["power_mw"] - 500.0) / 500.0 + 1e-3))
+    assert env.objective.reward(m) == pytest.approx(expect, rel=1e-9)
+    bw = make(objective="bandwidth_gbps").unwrapped
+    assert bw.objective.reward(m) > bw.objective.reward({**m, "bandwidth_gbps": 0.1})
+    with pytest.raises(ArchGymError, match="unknown objective"):
+        make(objective="speed")
+
+
+def test_fixed_and_narrowed_knobs():
+    space = knob_space(fixed={"RefreshPolicy": "NoRefresh"},
+                       values={"RequestBufferSize": [4, 8], "PagePolicy": ["Open", "Closed"]})
+    assert "RefreshPolicy" not in space.names
+    assert space.size == NUM_CONFIGS // 2 // 8 * 2 // 4 * 2
+    with pytest.raises(ArchGymError, match="allowed"):
+        knob_space(fixed={"PagePolicy": "Sometimes"})
+    with pytest.raises(ArchGymError, match="unknown DRAM knob"):
+        knob_space(values={"Pagepolicy": ["Open"]})
+
+
+def test_bad_workload_is_refused():
+    with pytest.raises(ArchGymError, match="neither a shipped trace"):
+        make(workload="no-such-trace")
+
+
+def test_trace_file_workload(tmp_path):
+    path = tmp_path / "mine.trace"
+    t = dram_workloads.generate("stream", 300)
+    path.write_text("".join(f"0x{int(a):X} READ {int(c)}\n" for a, c in zip(t.addr, t.cycle, strict=True)))
+    env = gymnasium.make("archgym/DRAM-v0", workload=str(path))
+    _, info = env.reset(seed=0)
+    assert info["metrics"]["row_hit_rate"] > 0.9  # sequential lines share rows
+
+
+def test_same_seed_same_numbers():
+    a, b = make(workload="random"), make(workload="random")
+    a.reset(seed=0), b.reset(seed=0)
+    space = a.unwrapped.space
+    rng = np.random.default_rng(3)
+    for config in [space.sample(rng) for _ in range(3)]:
+        ra, rb = a.step(space.to_index(config)), b.step(space.to_index(config))
+        assert ra[1] == rb[1] and ra[4]["metrics"] == rb[4]["metrics"]
+
+
+def test_simulate_dram_cli_json(tmp_path):
+    path = tmp_path / "t.trace"
+    t = dram_workloads.generate("cloud", 500)
+    path.write_text("".join(f"0x{int(a):X} {'WRITE' if w else 'READ'} {int(c)}\n"
+                            for a, w, c in zip(t.addr, t.is_write, t.cycle, strict=True)))
+    r = CliRunner().invoke(app, ["simulate", "dram", "--trace", str(path), "--controller",
+                                 "dramsim3_like", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    for key in ("num_reads", "num_writes", "avg_read_latency_ns", "p99_read_latency_ns",
+                "bandwidth_gbps", "row_hit_rate", "num_act", "num_pre", "num_ref",
+                "energy_pj", "avg_power_mw", "sim_time_ns"):
+        assert key in out, key
+    assert out["num_reads"] + out["num_writes"] == 500
+    assert out["num_writes"] == int(t.is_write.sum())
+    r = CliRunner().invoke(app, ["simulate", "dram", "--trace", str(path), "--set",
+                                 "PagePolicy=Sometimes"])
+    assert r.exit_code == 2 and "PagePolicy" in r.output
