@@ -52,8 +52,8 @@ def test_step_reports_the_simulators_numbers():
     specs = {s.name: s for s in env.unwrapped.evaluator.metric_specs}
     expect = [m[n] / (m[n] + specs[n].scale) for n in ("energy_pj", "power_mw", "latency_ns")]
     assert np.allclose(obs, expect, rtol=1e-6)
-    # ArchGym's target reward: 1 / (|v - t| / t + eps), and the default target is the unloaded row-hit
-    # read latency (CL + BL/2) * tCK, below any simulated average
+    # ArchGym's target reward: 1 / (|v - t| / t + eps); the default target is the unloaded
+    # row-hit read latency (CL + BL/2) * tCK, below any simulated average
     d = env.unwrapped.evaluator.device
     target = (d.CL + d.burst_cycles) * d.tCK_ns
     assert m["latency_ns"] > target
@@ -93,7 +93,8 @@ def test_bad_workload_is_refused():
 def test_trace_file_workload(tmp_path):
     path = tmp_path / "mine.trace"
     t = dram_workloads.generate("stream", 300)
-    path.write_text("".join(f"0x{int(a):X} READ {int(c)}\n" for a, c in zip(t.addr, t.cycle, strict=True)))
+    path.write_text("".join(f"0x{int(a):X} READ {int(c)}\n"
+                            for a, c in zip(t.addr, t.cycle, strict=True)))
     env = gymnasium.make("archgym/DRAM-v0", workload=str(path))
     _, info = env.reset(seed=0)
     assert info["metrics"]["row_hit_rate"] > 0.9  # sequential lines share rows
