@@ -4,8 +4,13 @@ The design space is DRAMGym's ten controller knobs with exactly its value sets (
 designs; Krishnan et al., "ArchGym", ISCA 2023), evaluated by the event-driven controller
 model in :mod:`simulators.dram` on a memory trace.
 
-Metrics: ``latency_ns`` (average read latency), ``p99_latency_ns``, ``power_mw`` (average
-DRAM power), ``energy_pj``, ``bandwidth_gbps``, ``row_hit_rate``. The observation is
+Metrics: ``latency_ns`` (average read latency from the request's arrival to its last data
+beat, as the requester sees it), ``p99_latency_ns`` (the same, 99th percentile),
+``controller_latency_ns`` (from the controller accepting the request: DRAMSys' and DRAMsim3's
+figure), ``power_mw`` (average DRAM power), ``energy_pj``, ``bandwidth_gbps``,
+``row_hit_rate``. Latency counts from arrival because the acceptance-based figure can be
+gamed: a controller that admits one transaction at a time (``MaxActiveTransactions=1``)
+shows a near-unloaded latency while requests queue in front of it. The observation is
 DRAMGym's ``[energy, power, latency]``, each mapped to ``v / (v + scale)``.
 
 Objectives: ``"latency"``, ``"power"``, ``"both"`` are ArchGym's target formulation with
@@ -108,6 +113,8 @@ class DramEvaluator(Evaluator):
                        scale=(d.tRP + d.tRCD + d.CL + d.burst_cycles) * d.tCK_ns),
             MetricSpec("p99_latency_ns", "ns", "minimize",
                        scale=(d.tRP + d.tRCD + d.CL + d.burst_cycles) * d.tCK_ns),
+            MetricSpec("controller_latency_ns", "ns", "minimize",
+                       scale=(d.tRP + d.tRCD + d.CL + d.burst_cycles) * d.tCK_ns),
             MetricSpec("power_mw", "mW", "minimize", scale=floor_power),
             MetricSpec("energy_pj", "pJ", "minimize", scale=floor_power * duration_ns),
             MetricSpec("bandwidth_gbps", "GB/s", "maximize", scale=d.peak_bandwidth_gbps),
@@ -120,7 +127,9 @@ class DramEvaluator(Evaluator):
     def _evaluate(self, config: Mapping[str, Any]) -> dict[str, float]:
         r = simulate(self.trace, device=self.device, controller=self.controller(config),
                      mapping=self.mapping)
-        return {"latency_ns": r.avg_read_latency_ns, "p99_latency_ns": r.p99_read_latency_ns,
+        return {"latency_ns": r.avg_read_total_latency_ns,
+                "p99_latency_ns": r.p99_read_total_latency_ns,
+                "controller_latency_ns": r.avg_read_latency_ns,
                 "power_mw": r.avg_power_mw, "energy_pj": r.energy_pj,
                 "bandwidth_gbps": r.bandwidth_gbps, "row_hit_rate": r.row_hit_rate}
 

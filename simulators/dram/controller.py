@@ -270,15 +270,16 @@ def simulate(
     # channels that ended early idle (precharged) until the end
     if dev.channels > 1:
         precharged = end * dev.ranks * dev.channels - active
-    return _result(dev, amap, ctrl_name, isw, accept, finish, counts, active, precharged,
+    return _result(dev, amap, ctrl_name, isw, arr, accept, finish, counts, active, precharged,
                    end, commands)
 
 
-def _result(dev, amap, ctrl_name, isw, accept, finish, counts, active, precharged, end,
-            commands) -> DramResult:
+def _result(dev, amap, ctrl_name, isw, arrival, accept, finish, counts, active, precharged,
+            end, commands) -> DramResult:
     tck = dev.tCK_ns
     lat = finish - accept
     rlat = np.sort(lat[~isw])
+    total = np.sort((finish - arrival)[~isw])  # includes waiting to be accepted
     wlat = lat[isw]
     n = isw.size
     e = energy(dev, num_act=int(counts[K_ACT]), num_rd=int(counts[K_RD]),
@@ -296,6 +297,8 @@ def _result(dev, amap, ctrl_name, isw, accept, finish, counts, active, precharge
         max_read_latency_ns=float(rlat[-1] * tck) if rlat.size else 0.0,
         avg_write_latency_ns=float(wlat.mean() * tck) if wlat.size else 0.0,
         avg_read_latency_cycles=float(rlat.mean()) if rlat.size else 0.0,
+        avg_read_total_latency_ns=float(total.mean() * tck) if total.size else 0.0,
+        p99_read_total_latency_ns=nearest_rank(total, 99) * tck,
         bandwidth_gbps=n * dev.bytes_per_burst / t_ns if t_ns > 0 else 0.0,
         row_hit_rate=float(counts[K_HIT]) / ncol if ncol else 0.0,
         num_act=int(counts[K_ACT]),

@@ -28,6 +28,10 @@ class DramResult:
     already open and served (not the first access after its ACT). ``num_pre`` counts bank
     precharges: PRE commands plus the open banks closed by each rank-wide PREA (``num_prea``
     counts those commands), comparable with DRAMsim3's per-bank PRE count.
+
+    ``*_total_latency_ns`` run from the request's arrival in the trace instead: they add the
+    time a request waits to be accepted when the controller's buffers are full (back-pressure
+    that the acceptance-based figures, like DRAMSys' and DRAMsim3's, leave out).
     """
 
     num_reads: int
@@ -39,6 +43,8 @@ class DramResult:
     max_read_latency_ns: float
     avg_write_latency_ns: float
     avg_read_latency_cycles: float
+    avg_read_total_latency_ns: float
+    p99_read_total_latency_ns: float
     bandwidth_gbps: float
     row_hit_rate: float
     num_act: int

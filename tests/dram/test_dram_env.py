@@ -46,7 +46,8 @@ def test_step_reports_the_simulators_numbers():
     trace = type(trace)(trace.addr[:1500], trace.is_write[:1500], trace.cycle[:1500], "cloud")
     r = simulate(trace, controller=ControllerConfig.from_dict(config))
     m = info["metrics"]
-    assert m["latency_ns"] == r.avg_read_latency_ns and m["power_mw"] == r.avg_power_mw
+    assert m["latency_ns"] == r.avg_read_total_latency_ns and m["power_mw"] == r.avg_power_mw
+    assert m["controller_latency_ns"] == r.avg_read_latency_ns <= m["latency_ns"]
     assert m["energy_pj"] == r.energy_pj and m["row_hit_rate"] == r.row_hit_rate
     # observation is [energy, power, latency], each v / (v + scale)
     specs = {s.name: s for s in env.unwrapped.evaluator.metric_specs}
@@ -83,6 +84,17 @@ def test_fixed_and_narrowed_knobs():
         knob_space(fixed={"PagePolicy": "Sometimes"})
     with pytest.raises(ArchGymError, match="unknown DRAM knob"):
         knob_space(values={"Pagepolicy": ["Open"]})
+
+
+def test_latency_counts_waiting_in_front_of_the_controller():
+    """Admitting one transaction at a time cuts the controller's (acceptance-based) latency
+    but not the latency a requester sees, which must then exceed the unthrottled one."""
+    env = make(workload="cloud").unwrapped
+    free = env.evaluator.evaluate(DEFAULTS)
+    throttled = env.evaluator.evaluate({**DEFAULTS, "MaxActiveTransactions": 1})
+    assert throttled["controller_latency_ns"] < free["controller_latency_ns"]
+    assert throttled["latency_ns"] > free["latency_ns"]
+    assert throttled["bandwidth_gbps"] < free["bandwidth_gbps"]
 
 
 def test_bad_workload_is_refused():

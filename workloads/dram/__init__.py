@@ -59,7 +59,7 @@ def strided(n: int, seed: int = 0, interval: int = 8, stride: int = 8 << 10) -> 
                  "strided")
 
 
-def cloud(n: int, seed: int = 0, mean_interval: float = 6.0, streams: int = 8,
+def cloud(n: int, seed: int = 0, mean_interval: float = 12.0, streams: int = 8,
           random_fraction: float = 0.3, write_fraction: float = 0.3) -> Trace:
     """A cloud-server-like mix: ``streams`` interleaved sequential streams at random 1 MiB-
     aligned bases (key-value scans, copies) and ``random_fraction`` of uniform random lines
