@@ -3,8 +3,10 @@
 Workloads: a 1,000,000-request random trace (one third writes, one request every 3 cycles,
 seeded) and the three DRAMsim3 reference traces (``shared/reference/dram``), all with
 DDR4_8Gb_x8_2400 and the ``dramsim3_like`` controller (plus the DRAMSys-knob default on the
-random trace). DRAMsim3 itself does about 116,000 requests/s on the random trace on this
-class of machine. Usage: ``python experiments/benchmarks/dram_throughput.py [--n N]``.
+random trace); and DRAM-v0 environment evaluations per second (``dram_v0_evals_per_s``: 30
+distinct random knob settings on the shipped random workload). DRAMsim3 itself does about
+116,000 requests/s on the random trace on this class of machine.
+Usage: ``python experiments/benchmarks/dram_throughput.py [--n N]``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,32 @@ def requests_per_second(trace, repeats: int = 3, **simulate_kwargs) -> float:
     return len(trace.addr) / best
 
 
+def dram_v0_evals_per_s(steps: int = 30, seed: int = 0) -> float:
+    """DRAM-v0 evaluations per second on the shipped random workload: ``steps`` distinct
+    random knob settings, each one env step (after one untimed warm-up step)."""
+    import gymnasium
+
+    import archgym  # noqa: F401  (registers archgym/DRAM-v0)
+
+    env = gymnasium.make("archgym/DRAM-v0", workload="random")
+    dram = env.unwrapped
+    rng = np.random.default_rng(seed)
+    configs, seen = [], set()
+    while len(configs) < steps + 1:
+        c = dram.space.sample(rng)
+        if dram.space.key(c) not in seen:
+            seen.add(dram.space.key(c))
+            configs.append(c)
+    env.reset(seed=seed)
+    dram.step_config(configs[0])
+    t0 = time.perf_counter()
+    for c in configs[1:]:
+        *_, terminated, truncated, _ = dram.step_config(c)
+        if terminated or truncated:
+            env.reset()
+    return steps / (time.perf_counter() - t0)
+
+
 def first_call_seconds() -> float:
     """Import + first simulate in a fresh interpreter (numba compile or cache load)."""
     code = ("import time; t=time.perf_counter(); import numpy as np; "
@@ -75,6 +103,7 @@ def main() -> None:
             for name in ("stream_read", "random_read", "strided"):
                 t = read_trace(Path(d) / f"{name}.trace")
                 out[f"{name}_req_per_s"] = round(requests_per_second(t))
+    out["dram_v0_evals_per_s"] = round(dram_v0_evals_per_s(), 2)
     out["dramsim3_reference_req_per_s"] = 116_000
     print(json.dumps(out))
 

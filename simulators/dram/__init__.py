@@ -21,7 +21,7 @@ from simulators.dram.device import PRESETS, DeviceSpec
 from simulators.dram.mapping import AddressMapping
 from simulators.dram.power import EnergyBreakdown, increments
 from simulators.dram.result import DramResult
-from simulators.dram.trace import Trace, read_trace
+from simulators.dram.trace import Trace, TraceFormatError, read_trace, write_trace
 
 __all__ = [
     "CMD_DTYPE",
@@ -36,7 +36,9 @@ __all__ = [
     "Dramsim3Like",
     "EnergyBreakdown",
     "Trace",
+    "TraceFormatError",
     "increments",
     "read_trace",
     "simulate",
+    "write_trace",
 ]

@@ -8,6 +8,35 @@ Sources
 - DDR4_8Gb_x8_2400: JEDEC JESD79-4 (DDR4 SDRAM), speed bin DDR4-2400R (17-17-17);
   Micron MT40A1G8 8Gb x8 datasheet (IDD0 48, IDD2N 34, IDD3N 43, IDD4R 135, IDD4W 123,
   IDD5B 250 mA at VDD 1.2 V); the same figures as DRAMsim3's ``DDR4_8Gb_x8_2400.ini``.
+- DDR3_4Gb_x8_1600: JEDEC JESD79-3F speed bin DDR3-1600K (11-11-11, tCK 1.25 ns); Micron
+  MT41J512M8 4Gb x8 datasheet: tRCD = tRP = 13.75 ns (11), tRAS 35 ns (28), tRTP and tWTR
+  max(4 nCK, 7.5 ns) (6), tWR 15 ns (12), tRRD max(4 nCK, 6 ns) (5, 1 KB page), tFAW 30 ns
+  (24), tRFC 260 ns (208, 4 Gb), tREFI 7.8 us (6240); 8 banks of 65,536 rows x 1024
+  columns; IDD0 55, IDD2N 32, IDD3N 38, IDD4R 157, IDD4W 125, IDD5B 235 mA (the figures
+  DRAMsim3's ``DDR3_4Gb_x8_1600.ini`` uses) at the MT41J's VDD 1.5 V. DDR3 has no bank
+  groups: one group of 8 banks, so the _L and _S figures are equal. Two ranks of 8 devices
+  on a 64-bit bus (a 8 GB dual-rank DIMM). Simplification: RD->WR uses the generic
+  RL + BL/2 - WL + tRTRS (JEDEC DDR3 asks RL + tCCD + 2 - WL, one cycle more).
+- LPDDR4_8Gb_x16_3200: JEDEC JESD209-4 LPDDR4-3200 (tCK 0.625 ns), one x16 channel of
+  8 Gb (8 banks x 65,536 rows x 1024 columns, 2 KB page), BL16: RL 28 (no DBI), WL 14
+  (set A), tRCD 18 ns (29), tRPpb 18 ns (29), tRAS 42 ns (68), tRTP 7.5 ns / 8 nCK (12),
+  tWR 18 ns (29) + 1, tWTR 10 ns (16) + 1, tCCD 8 (BL16 / 2), tRRD 10 ns (16), tFAW 40 ns
+  (64), tRFCab 280 ns (448), tREFI 3.904 us (6246); VDD2 1.1 V currents of DRAMSys' memspec
+  ``JEDEC_8Gb_LPDDR4-3200_16bit`` (IDD02 45, IDD2N2 27, IDD3N2 30, IDD4R2 275, IDD4W2 210,
+  IDD52 90 mA). Simplifications: a single channel and rank, no bank groups (one group of 8
+  banks); the extra clock LPDDR4 adds to WR->PRE and WR->RD is folded into tWR and tWTR;
+  PREA uses tRPpb (real devices need tRPab 21 ns = 34 for an all-bank precharge); only the
+  VDD2 rail is counted (VDD1 and VDDQ ignored); no per-bank refresh.
+- HBM2_PC_2000: one HBM2 pseudo channel (JEDEC JESD235A pseudo-channel mode: 64-bit, BL4,
+  2 Gb/s per pin, tCK 1 ns) of an 8 Gb channel: 4 bank groups x 4 banks, 32,768 rows of
+  1 KB (128 columns of 64 bits); timings of DRAMsim3's ``HBM2_8Gb_x128.ini``: CL 14, CWL 4,
+  tRCD 14, tRP 14, tRAS 34, tRTP 6 (its tRTP_L), tWR 16, tWTR_S/L 6/8, tRRD_S/L 4/6,
+  tFAW 30, tRFC 260, tREFI 3900; tCCD_S/L 2/2 (DRAMsim3 lists 1/2, but a BL4 burst holds the
+  data bus for 2 cycles); IDD0 65, IDD2N 40, IDD3N 55, IDD4R 390, IDD4W 500, IDD5 250 mA at
+  1.2 V for a legacy 128-bit channel, halved for a pseudo channel (half the page and I/O).
+  Simplifications: one pseudo channel (its sibling and the other channels are independent and
+  not modelled); the single-cycle-per-command bus stands for HBM's separate row and column
+  command buses (a conservative choice).
 """
 
 from __future__ import annotations
@@ -122,4 +151,48 @@ DDR4_8Gb_x8_2400 = DeviceSpec(
     VDD=1.2, IDD0=48, IDD2N=34, IDD3N=43, IDD4R=135, IDD4W=123, IDD5=250,
 )
 
-PRESETS: dict[str, DeviceSpec] = {p.name: p for p in (DDR4_8Gb_x8_2400,)}
+DDR3_4Gb_x8_1600 = DeviceSpec(
+    name="DDR3_4Gb_x8_1600",
+    protocol="DDR3",
+    source="JESD79-3F DDR3-1600K; Micron MT41J512M8 datasheet; DRAMsim3 DDR3_4Gb_x8_1600.ini",
+    tCK_ns=1.25,
+    CL=11, CWL=8, AL=0, BL=8,
+    tRCD=11, tRP=11, tRAS=28, tRTP=6, tWR=12,
+    tWTR_S=6, tWTR_L=6, tCCD_S=4, tCCD_L=4, tRRD_S=5, tRRD_L=5, tFAW=24,
+    tRTRS=1, tRFC=208, tREFI=6240,
+    bankgroups=1, banks_per_group=8, rows=65536, columns=1024,
+    device_width=8, bus_width=64, ranks=2, channels=1,
+    VDD=1.5, IDD0=55, IDD2N=32, IDD3N=38, IDD4R=157, IDD4W=125, IDD5=235,
+)
+
+LPDDR4_8Gb_x16_3200 = DeviceSpec(
+    name="LPDDR4_8Gb_x16_3200",
+    protocol="LPDDR4",
+    source="JESD209-4 LPDDR4-3200; DRAMSys memspec JEDEC_8Gb_LPDDR4-3200_16bit (IDD, VDD2)",
+    tCK_ns=0.625,
+    CL=28, CWL=14, AL=0, BL=16,
+    tRCD=29, tRP=29, tRAS=68, tRTP=12, tWR=30,
+    tWTR_S=17, tWTR_L=17, tCCD_S=8, tCCD_L=8, tRRD_S=16, tRRD_L=16, tFAW=64,
+    tRTRS=1, tRFC=448, tREFI=6246,
+    bankgroups=1, banks_per_group=8, rows=65536, columns=1024,
+    device_width=16, bus_width=16, ranks=1, channels=1,
+    VDD=1.1, IDD0=45, IDD2N=27, IDD3N=30, IDD4R=275, IDD4W=210, IDD5=90,
+)
+
+HBM2_PC_2000 = DeviceSpec(
+    name="HBM2_PC_2000",
+    protocol="HBM2",
+    source="JESD235A pseudo-channel mode; DRAMsim3 HBM2_8Gb_x128.ini timings and IDD",
+    tCK_ns=1.0,
+    CL=14, CWL=4, AL=0, BL=4,
+    tRCD=14, tRP=14, tRAS=34, tRTP=6, tWR=16,
+    tWTR_S=6, tWTR_L=8, tCCD_S=2, tCCD_L=2, tRRD_S=4, tRRD_L=6, tFAW=30,
+    tRTRS=1, tRFC=260, tREFI=3900,
+    bankgroups=4, banks_per_group=4, rows=32768, columns=128,
+    device_width=64, bus_width=64, ranks=1, channels=1,
+    VDD=1.2, IDD0=32.5, IDD2N=20, IDD3N=27.5, IDD4R=195, IDD4W=250, IDD5=125,
+)
+
+PRESETS: dict[str, DeviceSpec] = {
+    p.name: p for p in (DDR4_8Gb_x8_2400, DDR3_4Gb_x8_1600, LPDDR4_8Gb_x16_3200, HBM2_PC_2000)
+}

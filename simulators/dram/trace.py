@@ -107,7 +107,7 @@ def _detect(p: Path, text: str) -> str:
 
 
 _WS = np.zeros(256, dtype=bool)
-_WS[[9, 10, 11, 12, 13, 32]] = True
+_WS[[9, 10, 13, 32]] = True  # tab, newline, CR, space (as the regex allows)
 _HEXVAL = np.full(256, 255, dtype=np.uint8)
 for _i, _c in enumerate(b"0123456789abcdef"):
     _HEXVAL[_c] = _i
@@ -122,16 +122,16 @@ def _digits(b: np.ndarray, s: np.ndarray, e: np.ndarray, base: int, max_digits: 
     width = int(nd.max())
     if nd.min() < 1 or width > max_digits:
         return None
-    k = np.arange(width)
-    valid = k >= (width - nd)[:, None]  # right-aligned digits
-    pos = np.maximum(e[:, None] - width + k, 0)
-    d = np.where(valid, _HEXVAL[b[pos]], 0)
-    if d.max() >= base:
-        return None
-    if base == 16:
-        shifts = (np.uint64(4) * (width - 1 - k)).astype(np.uint64)
-        return (d.astype(np.uint64) << shifts).sum(axis=1, dtype=np.uint64)
-    return d.astype(np.int64) @ (np.int64(10) ** (width - 1 - k))
+    dt = np.uint64 if base == 16 else np.int64
+    val = np.zeros(nd.size, dtype=dt)
+    first = e - width  # digit column j of a right-aligned number sits at first + j
+    for j in range(width):  # Horner's rule, one digit column at a time
+        d = _HEXVAL[b[np.maximum(first + j, 0)]]
+        d[nd < width - j] = 0  # left of a shorter number
+        if d.max() >= base:
+            return None
+        val = val * dt(base) + d.astype(dt)
+    return val
 
 
 def _fast_parse(raw: bytes, fmt: str):
