@@ -40,14 +40,10 @@ LOG_COLS = 8  # cycle, cmd, rank, bankgroup, bank, row, col, req
 
 
 def timing_vector(d: DeviceSpec) -> np.ndarray:
-    """Pack a DeviceSpec into the int64 vector the compiled engines read.
-
-    Column-to-column gaps are at least one burst (``BL/2`` cycles): the data bus carries one
-    burst at a time even where a datasheet's tCCD is shorter (HBM2's tCCD_S = 1 with BL4).
-    """
+    """Pack a DeviceSpec into the int64 vector the compiled engines read."""
     return np.array([
         d.RL, d.WL, d.burst_cycles, d.tRCD, d.tRP, d.tRAS, d.tRC, d.tRTP, d.tWR, d.tWTR_S,
-        d.tWTR_L, max(d.tCCD_S, d.burst_cycles), max(d.tCCD_L, d.burst_cycles), d.tRRD_S, d.tRRD_L, d.tFAW, d.tRTRS, d.tRFC, d.tREFI,
+        d.tWTR_L, d.tCCD_S, d.tCCD_L, d.tRRD_S, d.tRRD_L, d.tFAW, d.tRTRS, d.tRFC, d.tREFI,
         d.ranks, d.bankgroups, d.banks_per_group,
     ], dtype=np.int64)
 
