@@ -17,10 +17,11 @@ from rich.table import Table
 
 import agents
 import archgym
-from archgym import registry, report, sweep
+from archgym import collect, registry, report, sweep
 from archgym.cliutil import console, err_console, fail, parse_assignments, user_errors
 from archgym.dataset import DatasetWriter
 from archgym.errors import ArchGymError
+from archgym.proxy import cli as proxy_cli
 from archgym.runner import run as run_search
 from archgym.runner import run_id_for
 
@@ -30,6 +31,10 @@ simulate_app = typer.Typer(no_args_is_help=True, help="Run a simulator once on a
 app.add_typer(simulate_app, name="simulate")
 
 # Commands that live with their topic are wired here, one line each.
+dataset_app = typer.Typer(no_args_is_help=True, help="Build and inspect evaluation datasets.")
+app.add_typer(dataset_app, name="dataset")
+dataset_app.command("collect")(collect.collect_cmd)
+app.add_typer(proxy_cli.proxy_app, name="proxy")
 app.command("sweep")(sweep.cli)
 app.command("report")(report.cli)
 @app.command()

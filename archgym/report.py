@@ -9,10 +9,11 @@ Definitions (all from the dataset's rows; a run is one ``run_id``):
 - a *problem* is an env id with its workload and objective (one env id can appear with
   several workloads in one sweep); a *setting* is a searcher's hyper-parameters (``hparams``);
 - per problem x searcher the *tuned* setting is the one with the highest mean final best over
-  its seeds. The table reports the tuned setting's mean/std (sample std, ``ddof=1``) over
-  seeds, the median evaluations its seeds needed to reach the target (``inf`` when at most half
-  reached it) and the fraction that did, next to the mean over all runs and the worst
-  setting's mean: the spread between them is the lottery.
+  its seeds (ties: the first in sorted ``hparams`` order). The table reports the tuned
+  setting's mean/std (sample std, ``ddof=1``) over seeds, the median evaluations its seeds
+  needed to reach the target (``inf`` when at most half reached it) and the fraction that
+  did, next to the mean over all runs and the worst setting's mean: the spread between them
+  is the lottery.
 
 Plots (PNG, written atomically): ``curves.png``, best-so-far reward against evaluations for
 each searcher's tuned setting, median line and inter-quartile band over seeds; ``lottery.png``,
@@ -44,6 +45,8 @@ def _problem_label(env_id: str, workload: str, objective: str) -> str:
     try:
         obj = json.loads(objective)
         what = obj.get("metric") or obj.get("kind") or objective
+        if isinstance(obj.get("targets"), dict):
+            what = f"{what} {'+'.join(sorted(obj['targets']))}"
     except (ValueError, AttributeError):
         what = objective
     return f"{env_id} ({workload}, {what})" if workload else f"{env_id} ({what})"
@@ -251,17 +254,20 @@ def cli(
                                "table": to_records(table)}))
         return
     goal = f"reward >= {target:g}" if target is not None else "target_met"
-    rt = Table(title=f"{path}: best reward per searcher (tuned setting over seeds); "
-                     f"target: {goal}")
-    for col in ("problem", "searcher", "runs", "settings", "best mean", "best std",
-                "evals to target (median)", "hit rate", "all-runs mean", "worst setting"):
-        rt.add_column(col, justify="left" if col in ("problem", "searcher") else "right")
-    for r in table.itertuples():
-        rt.add_row(r.problem, r.searcher, str(r.runs), str(r.settings),
-                   _fmt(r.best_reward_mean), _fmt(r.best_reward_std),
-                   _fmt(r.evals_to_target_median), f"{r.target_hit_rate:.0%}",
-                   _fmt(r.all_runs_mean), _fmt(r.worst_setting_mean))
-    console.print(rt)
+    console.print(f"{path}: final best reward of each searcher's tuned setting over seeds; "
+                  f"target: {goal}", soft_wrap=True)
+    for problem, rows in table.groupby("problem", sort=False):
+        rt = Table(title=problem)
+        for col in ("searcher", "runs", "settings", "best (mean ± std)", "evals to target",
+                    "hit rate", "all runs mean", "worst setting"):
+            rt.add_column(col, justify="left" if col == "searcher" else "right",
+                          no_wrap=col == "searcher", overflow="fold")
+        for r in rows.itertuples():
+            rt.add_row(r.searcher, str(r.runs), str(r.settings),
+                       f"{_fmt(r.best_reward_mean)} ± {_fmt(r.best_reward_std, 2)}",
+                       _fmt(r.evals_to_target_median), f"{r.target_hit_rate:.0%}",
+                       _fmt(r.all_runs_mean), _fmt(r.worst_setting_mean))
+        console.print(rt)
     if result["incomplete_runs"]:
         console.print(f"left out {result['incomplete_runs']} incomplete run(s) (no sweep "
                       "completion marker)")

@@ -194,6 +194,11 @@ def _import_plugins(modules: list[str]) -> None:
         importlib.import_module(module)
 
 
+def _why(e: Exception) -> str:
+    """An exception as one line; the type is kept unless the message says it all."""
+    return str(e) if isinstance(e, ArchGymError | ValueError) else f"{type(e).__name__}: {e}"
+
+
 def load_config(path: str | Path) -> Sweep:
     """Read, check and expand a sweep config (see the module docstring)."""
     path = Path(path)
@@ -273,7 +278,7 @@ def load_config(path: str | Path) -> Sweep:
         try:
             env = registry.make(env_id, **params)
         except Exception as e:  # noqa: BLE001 - any constructor error is the config's fault
-            raise c.error(pline, f"{env_id} with {params}: {e}") from None
+            raise c.error(pline, f"{env_id} with {params}: {_why(e)}") from None
         envs.append((env_id, params, env.unwrapped.space))
         env.close()
 
@@ -312,12 +317,17 @@ def load_config(path: str | Path) -> Sweep:
 
     jobs: list[Job] = []
     seen: set[str] = set()
+    checked: dict[str, dict[str, Any]] = {}  # one construction per design space and setting
     for env_id, params, space in envs:
         for name, setting, gline in settings:
-            try:
-                hparams = agents.make(name, space, seed=seeds[0], **setting).hparams
-            except Exception as e:  # noqa: BLE001 - a constructor refusing a setting
-                raise c.error(gline, f"{name} with {setting} on {env_id}: {e}") from None
+            key = json.dumps([space.to_dict(), name, setting], sort_keys=True, default=str)
+            if key not in checked:
+                try:
+                    checked[key] = agents.make(name, space, seed=seeds[0], **setting).hparams
+                except Exception as e:  # noqa: BLE001 - a constructor refusing a setting
+                    raise c.error(gline, f"{name} with {setting} on {env_id}: {_why(e)}") \
+                        from None
+            hparams = checked[key]
             for seed in seeds:
                 run_id = run_id_for(env_id, params, name, hparams, seed, budget)
                 if run_id in seen:

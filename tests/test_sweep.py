@@ -1,0 +1,337 @@
+"""Sweeps: config checking with lines, job expansion, parallel runs into one dataset,
+resume after SIGKILL without duplicates, and the report's numbers and plots."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import agents
+from archgym import dataset, report, sweep
+from archgym.cli import app
+from archgym.errors import ArchGymError
+from archgym.runner import run_id_for
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY_CONFIG = ROOT / "experiments" / "configs" / "toy_smoke.yaml"
+ARCHGYM = Path(sys.executable).parent / "archgym"
+cli = CliRunner()
+
+
+def write(tmp_path, text, name="sweep.yaml"):
+    path = tmp_path / name
+    path.write_text(text.lstrip("\n"))
+    return path
+
+
+GOOD = """
+envs:
+  - id: archgym/Toy-v0
+    params: {objective: latency}
+searchers:
+  - name: random-walk
+    grid:
+      num_changes: [1, 2]
+seeds: 2
+budget: 5
+"""
+
+# (config text, line of the error, words the message must contain)
+BAD = [
+    (GOOD.replace("archgym/Toy-v0", "archgym/Nope-v0"), 2,
+     ["unknown environment 'archgym/Nope-v0'", "archgym/Toy-v0"]),
+    (GOOD.replace("{objective: latency}", "{objective: latency, colour: red}"), 3,
+     ["no parameter 'colour'", "objective, max_steps, delay"]),
+    (GOOD.replace("name: random-walk", "name: simulated-annealing"), 5,
+     ["unknown searcher 'simulated-annealing'", "random-walk"]),
+    (GOOD.replace("num_changes: [1, 2]", "num_changes: [1, 2]\n      stride: [3]"), 8,
+     ["no hyper-parameter 'stride'", "num_changes, start, restart_prob"]),
+    (GOOD.replace("num_changes: [1, 2]", "num_changes:\n        - 1\n        - two"), 9,
+     ["'num_changes' must be int", "'two'"]),
+    (GOOD.replace("num_changes: [1, 2]", "num_changes: [1, 9]"), 6,
+     ["num_changes must be in 1..4"]),
+    (GOOD.replace("budget: 5", "budget: five"), 9, ["budget must be an integer >= 1"]),
+    (GOOD.replace("seeds: 2", "seeds: [0, zero]"), 8, ["a seed must be an integer"]),
+    (GOOD + "budgett: 5\n", 10, ["unknown key 'budgett'", "allowed: envs, searchers"]),
+    (GOOD + "budget: 6\n", 10, ["duplicate key 'budget'", "first on line 9"]),
+    (GOOD.replace("    params: {objective: latency}\n", "    params: {objective: speed}\n"),
+     3, ["KeyError", "speed"]),
+    (GOOD.replace("seeds: 2\n", ""), 1, ["missing key 'seeds'"]),
+    (GOOD.replace("  - name: random-walk", "  - nom: random-walk"), 5,
+     ["unknown key 'nom'", "allowed: name, grid"]),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), BAD)
+def test_config_errors_name_file_line_and_allowed(tmp_path, text, line, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ArchGymError) as e:
+        sweep.load_config(path)
+    msg = str(e.value)
+    assert msg.startswith(f"{path}:{line}: "), msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_cli_bad_config_exits_2_one_line_nothing_written(tmp_path):
+    path = write(tmp_path, GOOD.replace("name: random-walk", "name: nope"))
+    out = tmp_path / "never"
+    r = cli.invoke(app, ["sweep", str(path), "--out", str(out)])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and f"{path}:5:" in lines[0] and "unknown searcher" in lines[0]
+    assert not out.exists()
+
+
+def test_expansion_count_and_run_ids(tmp_path):
+    path = write(tmp_path, """
+envs:
+  - id: archgym/Toy-v0
+    params: {objective: latency}
+  - id: archgym/Toy-v0
+    params: {objective: energy, max_steps: 7}
+searchers:
+  - name: random-walk
+    grid:
+      num_changes: [1, 2]
+      restart_prob: [0.0, 0.5]
+      start: random
+  - name: random
+seeds: [3, 5, 8]
+budget: 4
+""")
+    plan = sweep.load_config(path)
+    assert len(plan.jobs) == 2 * (2 * 2 + 1) * 3
+    assert len({j.run_id for j in plan.jobs}) == len(plan.jobs)
+    assert {j.seed for j in plan.jobs} == {3, 5, 8}
+    job = next(j for j in plan.jobs if j.searcher == "random-walk"
+               and j.env_params["objective"] == "energy")
+    assert job.hparams == {**agents.searcher_class("random-walk").defaults, **job.setting}
+    assert job.setting["start"] == "random"
+    assert job.run_id == run_id_for("archgym/Toy-v0", {"objective": "energy", "max_steps": 7},
+                                    "random-walk", job.hparams, job.seed, 4)
+    # the dry run lists the jobs and writes nothing
+    out = tmp_path / "dry"
+    summary = sweep.run_sweep(plan, out=out, dry_run=True)
+    assert summary["pending"] == len(summary["job_list"]) == 30 and not out.exists()
+
+
+@pytest.fixture(scope="module")
+def toy_sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("toy") / "ds"
+    plan = sweep.load_config(TOY_CONFIG)
+    summary = sweep.run_sweep(plan, workers=2, out=out)
+    return plan, summary, out
+
+
+def test_sweep_two_workers_writes_jobs_times_budget_rows(toy_sweep):
+    plan, summary, out = toy_sweep
+    assert len(plan.jobs) == 6 and plan.budget == 12
+    assert summary["ran"] == 6 and summary["failed"] == [] and summary["workers"] == 2
+    df = dataset.load(out)
+    assert len(df) == 6 * 12 == summary["rows"]
+    assert set(df["run_id"]) == {j.run_id for j in plan.jobs}
+    assert not df.duplicated(["run_id", "step"]).any()
+    for job in plan.jobs:
+        rows = df[df["run_id"] == job.run_id]
+        assert rows["step"].tolist() == list(range(1, 13))
+        assert rows["seed"].eq(job.seed).all() and rows["searcher"].eq(job.searcher).all()
+        assert json.loads(rows["hparams"].iloc[0]) == job.hparams
+        marker = json.loads(sweep.done_path(out, job.run_id).read_text())
+        assert marker["rows"] == 12 and marker["best_reward"] == rows["reward"].max()
+    # started again: everything is skipped, nothing is written
+    before = sorted(p.name for p in out.iterdir())
+    again = sweep.run_sweep(plan, workers=2, out=out)
+    assert again["skipped"] == 6 and again["ran"] == 0
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+SLOW_TOY = """
+imports: [tests.toy]
+envs:
+  - id: archgym/Toy-v0
+    params: {objective: latency, delay: 0.02}
+searchers:
+  - name: random-walk
+    grid: {num_changes: [1, 3]}
+  - name: random
+seeds: 2
+budget: 25
+"""
+
+
+def rows_without_wall(df):
+    df = df.drop(columns=["wall_seconds"]).sort_values(["run_id", "step"])
+    return df.reset_index(drop=True)
+
+
+def test_resume_after_sigkill_runs_only_what_is_missing(tmp_path):
+    config = write(tmp_path, SLOW_TOY)
+    out = tmp_path / "ds"
+    cmd = [str(ARCHGYM), "sweep", str(config), "--workers", "2", "--out", str(out), "--json"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while len(list(out.glob("part-*.parquet"))) < 30:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the sweep wrote no rows"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_rows = len(dataset.load(out))
+    done_before = len(list((out / "_done").glob("*.json"))) if (out / "_done").exists() else 0
+    assert 30 <= killed_rows < 6 * 25 and done_before < 6  # really interrupted mid-sweep
+
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["skipped"] == done_before and summary["ran"] == 6 - done_before
+    df = dataset.load(out)
+    assert not df.duplicated(["run_id", "step"]).any()
+    assert len(df) == 6 * 25 and df.groupby("run_id").size().eq(25).all()
+    assert len(list((out / "_done").glob("*.json"))) == 6
+
+    clean = tmp_path / "clean"
+    sweep.run_sweep(sweep.load_config(config), workers=2, out=clean)
+    pd.testing.assert_frame_equal(rows_without_wall(df),
+                                  rows_without_wall(dataset.load(clean)))
+
+
+def test_incomplete_job_parts_removed_before_rerun(tmp_path):
+    config = write(tmp_path, GOOD)
+    plan = sweep.load_config(config)
+    out = tmp_path / "ds"
+    job = plan.jobs[0]
+    # a crashed job's leftovers: parts beyond what the rerun writes, and a temporary
+    sweep.run_job(job, out)
+    sweep.done_path(out, job.run_id).unlink()
+    stale = out / f"part-{job.run_id}-000099.parquet"
+    stale.write_bytes((out / f"part-{job.run_id}-000000.parquet").read_bytes())
+    (out / f".part-{job.run_id}-000100.parquet.1.tmp").write_bytes(b"half")
+    summary = sweep.run_sweep(plan, workers=1, out=out)
+    assert summary["ran"] == len(plan.jobs)
+    assert not stale.exists() and not list(out.glob(".part-*"))
+    df = dataset.load(out)
+    assert len(df) == len(plan.jobs) * 5 and not df.duplicated(["run_id", "step"]).any()
+
+
+def test_two_sweeps_on_one_dataset_refused(tmp_path):
+    import fcntl
+
+    plan = sweep.load_config(write(tmp_path, GOOD))
+    out = tmp_path / "ds"
+    out.mkdir()
+    with open(out / sweep.LOCK_FILE, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(ArchGymError, match="another sweep is writing"):
+            sweep.run_sweep(plan, workers=1, out=out)
+    assert not list(out.glob("part-*"))
+
+
+def hand_summary(df, target):
+    """The report's numbers from the rows, by plain loops."""
+    runs = {}
+    for row in df.to_dict("records"):
+        r = runs.setdefault(row["run_id"], {"searcher": row["searcher"],
+                                            "hparams": row["hparams"], "seed": row["seed"],
+                                            "best": -math.inf, "hit": math.inf, "n": 0})
+        r["n"] += 1
+        if row["valid"] and math.isfinite(row["reward"]):
+            r["best"] = max(r["best"], row["reward"])
+            if row["reward"] >= target:
+                r["hit"] = min(r["hit"], row["step"])
+    out = {}
+    for searcher in {r["searcher"] for r in runs.values()}:
+        mine = [r for r in runs.values() if r["searcher"] == searcher]
+        settings = {}
+        for r in mine:
+            settings.setdefault(r["hparams"], []).append(r)
+        means = {hp: sum(r["best"] for r in rs) / len(rs) for hp, rs in settings.items()}
+        tuned = max(sorted(means), key=means.get)  # ties: first in sorted order
+        bests = [r["best"] for r in settings[tuned]]
+        hits = sorted(r["hit"] for r in settings[tuned])
+        out[searcher] = {
+            "runs": len(mine), "settings": len(settings), "best_hparams": tuned,
+            "best_reward_mean": float(np.mean(bests)),
+            "best_reward_std": float(np.std(bests, ddof=1)),
+            "evals_to_target_median": float(np.median(hits)),
+            "target_hit_rate": sum(math.isfinite(h) for h in hits) / len(hits),
+            "all_runs_mean": float(np.mean([r["best"] for r in mine])),
+            "worst_setting_mean": min(means.values()),
+        }
+    return out
+
+
+def test_report_table_matches_hand_computation_and_writes_pngs(toy_sweep, tmp_path):
+    _, _, ds = toy_sweep
+    df = dataset.load(ds)
+    target = float(df["reward"].quantile(0.8))
+    result = report.report(ds, target=target, out=tmp_path / "rep")
+    table = result["table"].set_index("searcher")
+    expected = hand_summary(df, target)
+    assert set(table.index) == set(expected) == {"random", "random-walk"}
+    for searcher, exp in expected.items():
+        for key, value in exp.items():
+            got = table.loc[searcher, key]
+            if isinstance(value, str):
+                assert got == value
+            else:
+                assert got == pytest.approx(value, rel=1e-12), (searcher, key)
+    assert table["target_hit_rate"].max() > 0  # the target is reachable, so medians are real
+    for name in ("curves", "lottery"):
+        png = result["files"][name]
+        data = png.read_bytes()
+        assert png.name == f"{name}.png" and data.startswith(b"\x89PNG\r\n\x1a\n")
+        import matplotlib.image
+
+        assert matplotlib.image.imread(png).shape[0] > 100
+    assert not list((tmp_path / "rep").glob(".*tmp"))
+
+    r = cli.invoke(app, ["report", str(ds), "--target", repr(target), "--out",
+                         str(tmp_path / "rep2"), "--json"])
+    assert r.exit_code == 0, r.output
+    rows = {t["searcher"]: t for t in json.loads(r.stdout)["table"]}
+    assert rows["random"]["best_reward_mean"] == pytest.approx(
+        expected["random"]["best_reward_mean"])
+    assert (tmp_path / "rep2" / "lottery.png").is_file()
+
+
+def test_report_leaves_out_interrupted_runs(toy_sweep, tmp_path):
+    _, _, ds = toy_sweep
+    copy = tmp_path / "ds"
+    copy.mkdir()
+    for f in ds.glob("part-*.parquet"):
+        (copy / f.name).write_bytes(f.read_bytes())
+    (copy / "_done").mkdir()
+    markers = sorted((ds / "_done").glob("*.json"))
+    for m in markers[1:]:
+        (copy / "_done" / m.name).write_text(m.read_text())
+    result = report.report(copy, out=tmp_path / "rep")
+    assert result["incomplete_runs"] == 1
+    assert result["table"]["runs"].sum() == len(markers) - 1
+
+
+def test_report_human_output_and_missing_dataset(toy_sweep, tmp_path):
+    _, _, ds = toy_sweep
+    r = cli.invoke(app, ["report", str(ds), "--out", str(tmp_path / "r")])
+    assert r.exit_code == 0, r.output
+    assert "random-walk" in r.stdout and "lottery.png" in r.stdout
+    r = cli.invoke(app, ["report", str(tmp_path / "nothing")])
+    assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def test_shipped_dram_lottery_config_is_valid():
+    plan = sweep.load_config(ROOT / "experiments" / "configs" / "dram_lottery.yaml")
+    searchers = {j.searcher for j in plan.jobs}
+    assert {"random-walk", "ga", "aco", "bo"} <= searchers
+    assert len(plan.seeds) == 3 and plan.budget <= 100
+    assert all(j.env_id == "archgym/DRAM-v0" and j.env_params["trace_length"] <= 5000
+               for j in plan.jobs)
