@@ -15,6 +15,23 @@ from archgym.space import DesignSpace
 _SEARCHERS: dict[str, str] = {
     "random": "agents.random_search:RandomSearch",
     "random-walk": "agents.random_walk:RandomWalk",
+    "grid": "agents.grid:GridSearch",
+    "lhs": "agents.qmc:LatinHypercube",
+    "sobol": "agents.qmc:Sobol",
+    "ga": "agents.ga:GeneticAlgorithm",
+    "aco": "agents.aco:AntColony",
+    "bo": "agents.bo:BayesOpt",
+    "tpe": "agents.optuna_search:TPESearcher",
+    "nsga2": "agents.optuna_search:NSGA2Searcher",
+    "cmaes": "agents.optuna_search:CmaEsSearcher",
+    "gp-optuna": "agents.optuna_search:GPOptunaSearcher",
+    "qmc-optuna": "agents.optuna_search:QMCOptunaSearcher",
+    "ppo": "agents.sb3:PPO",
+    "a2c": "agents.sb3:A2C",
+    "dqn": "agents.sb3:DQN",
+    "sac": "agents.sb3:SAC",
+    "td3": "agents.sb3:TD3",
+    "marl-ppo": "agents.marl:MarlPPO",
 }
 
 

@@ -1,0 +1,126 @@
+"""Genetic algorithm for mixed categorical / ordinal design spaces (Holland 1975; Goldberg 1989).
+
+Each design is a chromosome with one gene per parameter (its index in the parameter's
+values). A generation is bred from the current population by tournament selection, uniform
+crossover and per-gene mutation; the ``elite`` best designs survive unchanged, and the
+offspring replace the rest. Mutation respects the kind of parameter: a categorical gene is
+resampled to another choice (no order to exploit), an ordinal, integer or real gene steps to
+a neighbouring value (reals move on the space's index grid of ``Real.steps`` points), so
+"a slightly bigger buffer" is a small move. Children that break a constraint or repeat a
+design already proposed are bred again (see :class:`agents.memo.Memo`).
+
+Hand-written rather than pymoo: pymoo's GA survives by (mu + lambda) truncation without an
+elite count, and the kind-aware mutation and constraint/duplicate repair would have been
+custom pymoo operators, i.e. most of this file plus glue.
+
+Hyper-parameters
+----------------
+population_size : int, default 20
+    Designs per generation; the first generation is uniform random.
+crossover_prob : float, default 0.9
+    Probability that a child mixes two parents (uniform crossover, each gene from either
+    parent with probability 1/2); otherwise it copies the first parent.
+mutation_prob : float or None, default None
+    Per-gene mutation probability; ``None`` means ``1 / number of parameters`` (one gene per
+    child on average, the usual choice).
+tournament_size : int, default 3
+    Designs drawn (with replacement) per tournament; the fittest becomes a parent. Larger is
+    greedier.
+elite : int, default 2
+    Best designs copied unchanged into the next generation (``0 <= elite < population_size``).
+
+Invalid designs (``metrics is None``) get fitness ``-inf``, so they never win a tournament.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from agents.base import Searcher
+from agents.memo import Memo
+from archgym.errors import ArchGymError
+from archgym.space import Categorical, DesignSpace
+
+
+class GeneticAlgorithm(Searcher):
+    name = "ga"
+    defaults: dict[str, Any] = {"population_size": 20, "crossover_prob": 0.9,
+                                "mutation_prob": None, "tournament_size": 3, "elite": 2}
+
+    def __init__(self, space: DesignSpace, seed: int = 0, **hparams: Any) -> None:
+        super().__init__(space, seed=seed, **hparams)
+        h = self.hparams
+        if h["population_size"] < 2:
+            raise ArchGymError("ga: population_size must be >= 2")
+        if not 0.0 <= h["crossover_prob"] <= 1.0:
+            raise ArchGymError("ga: crossover_prob must be in [0, 1]")
+        if h["mutation_prob"] is None:
+            self.mutation_prob = 1.0 / len(space)
+        elif isinstance(h["mutation_prob"], int | float) and not isinstance(
+                h["mutation_prob"], bool) and 0.0 <= h["mutation_prob"] <= 1.0:
+            self.mutation_prob = float(h["mutation_prob"])
+        else:
+            raise ArchGymError(f"ga: mutation_prob must be a number in [0, 1] or None, "
+                               f"got {h['mutation_prob']!r}")
+        if h["tournament_size"] < 1:
+            raise ArchGymError("ga: tournament_size must be >= 1")
+        if not 0 <= h["elite"] < h["population_size"]:
+            raise ArchGymError(f"ga: elite must be in 0..{h['population_size'] - 1}")
+        self.nvec = space.nvec
+        self.categorical = np.array([isinstance(p, Categorical) for p in space])
+        self.memo = Memo(space)
+        #: the current generation: (genes, fitness), evaluated
+        self.population: list[tuple[np.ndarray, float]] = []
+        self._offspring: list[tuple[np.ndarray, float]] = []
+        self.generation = 0
+
+    # ---- operators
+    def _tournament(self) -> np.ndarray:
+        picks = self.rng.integers(len(self.population), size=self.hparams["tournament_size"])
+        best = max(picks, key=lambda i: (self.population[i][1], -i))
+        return self.population[best][0]
+
+    def _mutate(self, genes: np.ndarray) -> np.ndarray:
+        for i in np.flatnonzero(self.rng.random(len(genes)) < self.mutation_prob):
+            n = int(self.nvec[i])
+            if n == 1:
+                continue
+            if self.categorical[i]:
+                genes[i] = (genes[i] + self.rng.integers(1, n)) % n
+            else:
+                moves = [m for m in (genes[i] - 1, genes[i] + 1) if 0 <= m < n]
+                genes[i] = moves[self.rng.integers(len(moves))]
+        return genes
+
+    def _child(self) -> dict[str, Any]:
+        a = self._tournament()
+        if self.rng.random() < self.hparams["crossover_prob"]:
+            b = self._tournament()
+            genes = np.where(self.rng.random(len(a)) < 0.5, a, b)
+        else:
+            genes = a.copy()
+        return self.space.from_index(self._mutate(genes))
+
+    # ---- ask / tell
+    def ask(self) -> dict[str, Any]:
+        if not self.population:
+            return self.memo.fresh(lambda: self.space.sample(self.rng), self.rng)
+        return self.memo.fresh(self._child, self.rng)
+
+    def tell(self, config: Mapping[str, Any], metrics: Mapping[str, float] | None,
+             reward: float) -> None:
+        f, genes = self.memo.tell(config, metrics, reward)
+        if genes is None:
+            return
+        self._offspring.append((genes, f))
+        size, elite = self.hparams["population_size"], self.hparams["elite"]
+        if not self.population and len(self._offspring) >= size:
+            self.population, self._offspring = self._offspring, []
+        elif self.population and len(self._offspring) >= size - elite:
+            ranked = sorted(self.population, key=lambda g: -g[1])  # stable: ties keep order
+            self.population = ranked[:elite] + self._offspring
+            self._offspring = []
+            self.generation += 1

@@ -1,0 +1,89 @@
+"""What a searcher has already proposed and learnt, so it spends no budget twice on one design.
+
+Population searchers (GA, ACO) and quasi-random samplers over small discrete spaces draw the
+same design again and again once they converge; every repeat costs an evaluation of the
+budget and teaches nothing (evaluations are deterministic). :class:`Memo` remembers the
+reward of every design told so far, and :meth:`Memo.fresh` redraws until a proposal is new.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from archgym.space import DesignSpace
+
+#: finite spaces up to this many designs are enumerated to find an unproposed one exactly
+ENUMERATE_MAX = 100_000
+
+
+def fitness(metrics: Mapping[str, float] | None, reward: float) -> float:
+    """The reward as a number to maximise: invalid designs (``metrics is None``) and
+    non-finite rewards rank below everything else."""
+    if metrics is None or reward is None or not math.isfinite(float(reward)):
+        return -math.inf
+    return float(reward)
+
+
+class Memo:
+    """Rewards of told designs and keys of proposed ones, by :meth:`DesignSpace.key`."""
+
+    def __init__(self, space: DesignSpace) -> None:
+        self.space = space
+        self.proposed: set[str] = set()
+        self.rewards: dict[str, float] = {}
+        self._all: list[tuple[str, dict[str, Any]]] | None = None
+
+    def key(self, config: Mapping[str, Any]) -> str:
+        return self.space.key(config)
+
+    def tell(self, config: Mapping[str, Any], metrics: Mapping[str, float] | None,
+             reward: float) -> tuple[float, np.ndarray | None]:
+        """Record a result; returns its :func:`fitness` and index vector (``None``, and
+        nothing recorded, for a config from outside the space)."""
+        f = fitness(metrics, reward)
+        try:
+            index = self.space.to_index(config)
+        except (KeyError, ValueError, TypeError):
+            return f, None
+        k = self.key(config)
+        self.proposed.add(k)
+        self.rewards[k] = f
+        return f, index
+
+    def fresh(self, draw: Callable[[], dict[str, Any]], rng: np.random.Generator,
+              tries: int = 64) -> dict[str, Any]:
+        """``draw()`` until it gives a valid design not proposed before, at most ``tries``
+        times; then a new design chosen uniformly at random (exactly, from the designs not
+        yet proposed, in a finite space of at most ``ENUMERATE_MAX`` designs; otherwise from
+        ``tries`` random samples), so a converged search keeps exploring instead of
+        repeating itself. Only an exhausted space yields a repeat. The result is marked as
+        proposed."""
+        config = None
+        for _ in range(tries):
+            c = draw()
+            if self.key(c) not in self.proposed and self.space.is_valid(c):
+                config = c
+                break
+        else:
+            config = self._random_new(rng, tries)
+        self.proposed.add(self.key(config))
+        return config
+
+    def _random_new(self, rng: np.random.Generator, tries: int) -> dict[str, Any]:
+        if self.space.finite and self.space.size <= ENUMERATE_MAX:
+            if self._all is None:
+                self._all = [(self.key(c), c) for c in self.space.enumerate()]
+            new = [c for k, c in self._all if k not in self.proposed]
+            if new:
+                return dict(new[int(rng.integers(len(new)))])
+            return self.space.sample(rng)
+        config = self.space.sample(rng)
+        for _ in range(tries):
+            if self.key(config) not in self.proposed:
+                break
+            config = self.space.sample(rng)
+        return config
