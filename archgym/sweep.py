@@ -399,7 +399,9 @@ def run_job(job: Job, out: str | Path) -> dict[str, Any]:
     env = registry.make(job.env_id, **job.env_params)
     try:
         searcher = agents.make(job.searcher, env.unwrapped.space, seed=job.seed, **job.hparams)
-        writer = DatasetWriter(out, run_id=job.run_id)
+        # one part per job: an unfinished job is re-run whole on resume, so flushing each
+        # row would only cost files (a sweep of 36,000 evaluations made 36,000 parts)
+        writer = DatasetWriter(out, run_id=job.run_id, flush_every=job.budget)
         result = run_search(env, searcher, job.budget, seed=job.seed, logger=writer)
     finally:
         env.close()
