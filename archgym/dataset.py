@@ -9,7 +9,8 @@ union_by_name=true)``) and polars (``pl.read_parquet('DIR/*.parquet')``).
 
 Columns: ``run_id, env_id, env_version, workload, cost_model, objective, searcher,
 hparams`` (JSON), ``seed, step, config_key``, one ``param_<name>`` per parameter, one
-``metric_<name>`` per metric, ``reward, feasible, target_met, valid, wall_seconds``.
+``metric_<name>`` per metric, ``reward, feasible, target_met, valid, wall_seconds``, and
+with a multi-fidelity cost model ``fidelity`` (``"proxy"`` or ``"simulator"``, per row).
 Each row carries what is needed to re-evaluate it.
 """
 
@@ -111,6 +112,9 @@ class DatasetRecorder:
         row.update(reward=record.reward, feasible=record.feasible,
                    target_met=record.target_met, valid=record.valid,
                    wall_seconds=record.wall_seconds, **record.extra)
+        fidelity = getattr(self.env.evaluator, "fidelity_of", None)
+        if fidelity is not None:  # multi-fidelity evaluators: which cost model answered
+            row["fidelity"] = fidelity(record.config) if record.valid else ""
         self.writer.append(row)
 
     def detach(self) -> None:

@@ -147,8 +147,24 @@ def make_objective(objective: str, specs: Sequence[MetricSpec], targets: Mapping
                        f"energy, or a metric: {', '.join(by_name)}")
 
 
+def workload_label(workload: str | Path, trace_length: int | None, device: str,
+                   mapping: str) -> str:
+    """What the dataset's ``workload`` column says, and what a proxy is checked against:
+    the trace, cut (``stream[:2000]``), and a non-default device or mapping (``@HBM2_PC_2000``).
+    """
+    label = str(workload) + (f"[:{trace_length}]" if trace_length is not None else "")
+    if (device, mapping) != ("DDR4_8Gb_x8_2400", "rochrababgco"):
+        label += f"@{device}" + ("" if mapping == "rochrababgco" else f"/{mapping}")
+    return label
+
+
 class DramEnv(DesignEnv):
-    """DRAM controller design: one step = one controller configuration simulated."""
+    """DRAM controller design: one step = one controller configuration simulated.
+
+    ``cost_model="proxy"`` answers from a proxy saved by ``archgym proxy train`` (``proxy=``
+    its path); ``"multi-fidelity"`` uses it where its ensemble's relative spread is below
+    ``proxy_threshold`` and simulates elsewhere (the dataset's ``fidelity`` column says which).
+    """
 
     def __init__(self, workload: str = "stream", objective: str = "latency",
                  target_latency: float | None = None, target_power: float | None = None,
@@ -156,10 +172,13 @@ class DramEnv(DesignEnv):
                  mapping: str = "rochrababgco", fixed: Mapping[str, Any] | None = None,
                  values: Mapping[str, Sequence[Any]] | None = None,
                  trace_length: int | None = None, max_steps: int = 100,
-                 cost_model: str = "simulator", proxy: str | None = None) -> None:
+                 cost_model: str = "simulator", proxy: str | None = None,
+                 proxy_threshold: float = 0.05) -> None:
         space = knob_space(fixed, values)
         trace = load_workload(workload, trace_length)
-        evaluator = DramEvaluator(space, trace, str(workload), device, mapping, fixed or {})
+        evaluator = DramEvaluator(space, trace, workload_label(workload, trace_length, device,
+                                                              mapping), device, mapping,
+                                  fixed or {})
         d = evaluator.device
         targets = {
             "latency_ns": target_latency or (d.CL + d.burst_cycles) * d.tCK_ns,
@@ -170,7 +189,8 @@ class DramEnv(DesignEnv):
         if cost_model != "simulator":
             from archgym.proxy import wrap_evaluator
 
-            evaluator = wrap_evaluator(evaluator, cost_model, proxy)
+            evaluator = wrap_evaluator(evaluator, cost_model, proxy, threshold=proxy_threshold,
+                                       env_id=DRAM_ID)
         super().__init__(evaluator, objective_, max_steps=max_steps,
                          observation_metrics=("energy_pj", "power_mw", "latency_ns"))
 

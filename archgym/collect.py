@@ -1,0 +1,253 @@
+"""``archgym dataset collect``: evaluate N distinct designs of an env, in parallel, into the
+standard Parquet dataset (training data for proxies).
+
+Designs are drawn once, up front, from the env's :class:`DesignSpace` with a seeded
+sampler: ``random`` (uniform, :meth:`DesignSpace.sample`), ``lhs`` (Latin hypercube) or
+``sobol`` (scrambled Sobol), the latter two in the unit cube mapped by
+:meth:`DesignSpace.from_unit`. Invalid designs (constraints) and repeats are dropped and
+more points drawn; if a quasi-random sequence keeps repeating designs (a small discrete
+space) the rest is topped up with uniform samples. The same arguments give the same designs.
+
+The designs are cut into chunks of ``chunk_size`` (a function of ``n`` only, never of the
+worker count). Chunk ``i`` is one dataset run with a deterministic id
+(:func:`archgym.runner.run_id_for` of env, env parameters, ``collect-<sampler>``, ``n``,
+chunk index and size, seed), written as one Parquet part; when it is complete an empty
+``.collect/<run id>.done`` marker is renamed into place. On restart, chunks with a marker
+are skipped, and any part or temporary file of an unmarked chunk is deleted before the chunk
+is run again, so a collection killed at any moment and restarted holds every design exactly
+once. Worker processes use the ``forkserver`` start method (never ``fork``: the parent may
+hold threads of numba, torch or LightGBM).
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from archgym.errors import ArchGymError
+from archgym.space import DesignSpace
+
+SAMPLERS = ("random", "lhs", "sobol")
+MARKERS = ".collect"
+
+
+def sample_designs(space: DesignSpace, n: int, sampler: str = "random", seed: int = 0,
+                   max_rounds: int = 32) -> list[dict[str, Any]]:
+    """``n`` distinct valid designs of ``space`` (deterministic in ``seed``)."""
+    if sampler not in SAMPLERS:
+        raise ArchGymError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
+    if n < 1:
+        raise ArchGymError(f"n must be >= 1, got {n}")
+    if space.finite and n > space.size:
+        raise ArchGymError(f"n={n} exceeds the {space.size} designs of the space")
+    rng = np.random.default_rng(seed)
+    out: dict[str, dict[str, Any]] = {}
+
+    def add(config: dict[str, Any]) -> None:
+        if len(out) < n and space.is_valid(config):
+            out.setdefault(space.key(config), space.validate(config))
+
+    if sampler != "random":
+        from scipy.stats import qmc
+
+        engine = (qmc.LatinHypercube(len(space), seed=rng) if sampler == "lhs"
+                  else qmc.Sobol(len(space), scramble=True, seed=rng))
+        for _ in range(max_rounds):
+            need = n - len(out)
+            if need <= 0:
+                break
+            m = need if sampler == "lhs" else 1 << max(need - 1, 1).bit_length()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Sobol balance warnings
+                points = engine.random(m)
+            before = len(out)
+            for u in points:
+                add(space.from_unit(u))
+            if len(out) - before < max(1, need // 20):
+                break  # mostly repeats: the quasi-random sequence is exhausted here
+    misses = 0
+    while len(out) < n:
+        before = len(out)
+        add(space.sample(rng))
+        misses = 0 if len(out) > before else misses + 1
+        if misses > 10 * n + 1000:
+            raise ArchGymError(f"found only {len(out)} distinct valid designs of {n} asked "
+                               "(the constraints may leave fewer)")
+    return list(out.values())
+
+
+def default_chunk_size(n: int) -> int:
+    return max(1, min(100, n))
+
+
+@dataclass
+class CollectResult:
+    out: Path
+    n: int
+    chunks: int
+    skipped: int
+    evaluated: int
+    seconds: float
+    run_ids: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {"out": str(self.out), "n": self.n, "chunks": self.chunks,
+                "chunks_skipped": self.skipped, "evaluated": self.evaluated,
+                "seconds": round(self.seconds, 3),
+                "evaluations_per_second": (round(self.evaluated / self.seconds, 3)
+                                           if self.seconds > 0 else None)}
+
+
+def _marker(out: Path, run_id: str) -> Path:
+    return out / MARKERS / f"{run_id}.done"
+
+
+def _clear_partial(out: Path, run_id: str) -> None:
+    for f in [*out.glob(f"part-{run_id}-*.parquet"), *out.glob(f".part-{run_id}-*.tmp")]:
+        f.unlink(missing_ok=True)
+
+
+def _run_chunk(env_module: str, env_id: str, env_kwargs: dict[str, Any],
+               configs: list[dict[str, Any]], run_id: str, out: str, searcher: str,
+               hparams: dict[str, Any], seed: int) -> int:
+    """Evaluate one chunk as one dataset run (one Parquet part), then mark it done."""
+    if env_module:
+        importlib.import_module(env_module)  # registers envs living outside archgym
+    from archgym import registry
+    from archgym.dataset import DatasetRecorder, DatasetWriter
+
+    root = Path(out)
+    _clear_partial(root, run_id)
+    env = registry.make(env_id, **env_kwargs)
+    base = env.unwrapped
+    writer = DatasetWriter(root, run_id=run_id, flush_every=len(configs))
+    recorder = DatasetRecorder(base, writer, searcher, hparams, seed)
+    try:
+        for config in configs:
+            base.step_config(config)
+    finally:
+        recorder.detach()  # flushes the chunk's single part
+        env.close()
+    marker = _marker(root, run_id)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    tmp = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
+    tmp.write_text(f"{len(configs)}\n")
+    os.replace(tmp, marker)
+    return len(configs)
+
+
+def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, workers: int = 1,
+            out: str | Path = "runs/collect", env_kwargs: Mapping[str, Any] | None = None,
+            chunk_size: int | None = None,
+            progress: Callable[[int, int], None] | None = None) -> CollectResult:
+    """Evaluate ``n`` distinct designs of ``env_id`` into the dataset directory ``out``.
+
+    ``progress(done, n)`` is called as chunks complete. ``workers > 1`` runs chunks in that
+    many processes; ``workers == 1`` runs them in this process.
+    """
+    import gymnasium
+
+    from archgym import registry
+    from archgym.runner import run_id_for
+
+    env_kwargs = dict(env_kwargs or {})
+    if workers < 1:
+        raise ArchGymError(f"workers must be >= 1, got {workers}")
+    env = registry.make(env_id, **env_kwargs)  # bad ids or parameters fail before any work
+    space = env.unwrapped.space
+    env.close()
+    entry = gymnasium.registry[env_id].entry_point
+    env_module = entry.partition(":")[0] if isinstance(entry, str) else ""
+    configs = sample_designs(space, n, sampler, seed)
+    size = chunk_size or default_chunk_size(n)
+    if size < 1:
+        raise ArchGymError(f"chunk size must be >= 1, got {size}")
+    searcher = f"collect-{sampler}"
+    root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise ArchGymError(f"--out {root} exists and is not a directory")
+    root.mkdir(parents=True, exist_ok=True)
+    tasks, run_ids, skipped, done = [], [], 0, 0
+    for i, start in enumerate(range(0, n, size)):
+        chunk = configs[start:start + size]
+        hparams = {"sampler": sampler, "n": n, "chunk": i, "chunk_size": size}
+        run_id = run_id_for(env_id, env_kwargs, searcher, hparams, seed, len(chunk))
+        run_ids.append(run_id)
+        if _marker(root, run_id).exists():
+            skipped += 1
+            done += len(chunk)
+            continue
+        tasks.append((env_module, env_id, env_kwargs, chunk, run_id, str(root), searcher,
+                      hparams, seed))
+    if progress is not None:
+        progress(done, n)
+    t0 = time.perf_counter()
+    evaluated = 0
+    if workers == 1 or len(tasks) <= 1:
+        for task in tasks:
+            evaluated += _run_chunk(*task)
+            if progress is not None:
+                progress(done + evaluated, n)
+    else:
+        ctx = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
+            futures = [pool.submit(_run_chunk, *task) for task in tasks]
+            for f in as_completed(futures):
+                evaluated += f.result()
+                if progress is not None:
+                    progress(done + evaluated, n)
+    return CollectResult(root, n, len(run_ids), skipped, evaluated,
+                         time.perf_counter() - t0, run_ids)
+
+
+# ------------------------------------------------------------------------------ command
+
+
+def collect_cmd(
+    env: Annotated[str, typer.Option(help="Environment id, e.g. archgym/DRAM-v0.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Distinct designs to evaluate.")],
+    sampler: Annotated[str, typer.Option(help="random, lhs or sobol.")] = "random",
+    seed: Annotated[int, typer.Option(help="Seed of the sampler.")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    out: Annotated[Path, typer.Option(help="Dataset directory (Parquet parts).")]
+    = Path("runs/collect"),
+    env_param: Annotated[list[str], typer.Option("--env-param", help="k=v")] = [],  # noqa: B006
+    chunk_size: Annotated[int | None, typer.Option(
+        min=1, help="Designs per chunk (the unit of resumption); default min(100, n).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Evaluate N distinct sampled designs in parallel into a dataset (resumable)."""
+    import json
+    import sys
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from archgym.cliutil import console, err_console, parse_assignments, user_errors
+
+    env_kwargs = parse_assignments(env_param, "--env-param")
+    with user_errors(), Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=err_console, transient=True,
+            disable=as_json or not sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"collect {sampler} on {env}", total=n)
+        result = collect(env, n, sampler, seed, workers, out, env_kwargs, chunk_size,
+                         progress=lambda done, total: bar.update(task, completed=done))
+    summary = {"env": env, "env_kwargs": env_kwargs, "sampler": sampler, "seed": seed,
+               **result.summary()}
+    if as_json:
+        typer.echo(json.dumps(summary, default=str))
+        return
+    console.print(f"[bold]{n}[/] designs of [bold]{env}[/] ({sampler}, seed {seed}) in {out}: "
+                  f"{result.evaluated} evaluated, {result.skipped} of {result.chunks} chunks "
+                  f"already done, {result.seconds:.1f} s")
