@@ -65,6 +65,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 from optuna.trial import TrialState
+from threadpoolctl import threadpool_limits
 
 from agents.base import Searcher
 from agents.pareto import ParetoArchive, parse_objectives
@@ -86,6 +87,8 @@ class OptunaSearcher(Searcher):
     name = "optuna"
     defaults: dict[str, Any] = dict(_COMMON)
     multi_objective = True
+    #: run the sampler on one torch/BLAS thread (GP samplers)
+    single_thread = False
 
     def __init__(self, space: DesignSpace, seed: int = 0, **hparams: Any) -> None:
         super().__init__(space, seed=seed, **hparams)
@@ -162,6 +165,20 @@ class OptunaSearcher(Searcher):
 
     # ---- ask / tell
     def ask(self) -> dict[str, Any]:
+        if not self.single_thread:
+            return self._ask()
+        import torch  # only the GP sampler needs it
+
+        threads = torch.get_num_threads()
+        try:
+            # a small GP per trial: one thread is fastest, and immune to busy machines
+            torch.set_num_threads(1)
+            with threadpool_limits(1):
+                return self._ask()
+        finally:
+            torch.set_num_threads(threads)
+
+    def _ask(self) -> dict[str, Any]:
         for _ in range(_MAX_INVALID):
             trial = self.study.ask(self.distributions)
             config = self._decode(trial.params)
@@ -287,6 +304,7 @@ class GPOptunaSearcher(OptunaSearcher):
     """Optuna's Gaussian-process sampler (log-EI; log-EHVI for several objectives)."""
 
     name = "gp-optuna"
+    single_thread = True
     defaults = {**_COMMON, "n_startup_trials": 10, "deterministic_objective": True}
 
     def make_sampler(self, seed, multi):
