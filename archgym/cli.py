@@ -87,9 +87,23 @@ def run_cmd(
     the_env.close()
     summary = {"env": env, "agent": agent, "hparams": searcher.hparams, "seed": seed,
                "budget": budget, "dataset": str(out), **result.summary()}
+    objectives = searcher.hparams.get("objectives")
+    front = searcher.pareto_front() if objectives and hasattr(searcher, "pareto_front") else []
+    if front:  # multi-objective searchers: the non-dominated designs, not one best
+        summary["pareto_front"] = [{"config": c, "metrics": m} for c, m in front]
     if as_json:
         typer.echo(json.dumps(summary, default=str))
         return
+    if front:
+        names = [o.partition(":")[0] for o in
+                 ([objectives] if isinstance(objectives, str) else objectives)]
+        table = Table(title=f"Pareto front on {', '.join(names)} ({len(front)} designs)")
+        for col in (*names, "design"):
+            table.add_column(col)
+        for c, m in sorted(front, key=lambda cm: cm[1][names[0]]):
+            table.add_row(*(f"{m[n]:.6g}" for n in names),
+                          ", ".join(f"{k}={v}" for k, v in c.items()))
+        console.print(table)
     best = result.best
     console.print(f"[bold]{agent}[/] on [bold]{env}[/]: {result.evaluations} evaluations, "
                   f"dataset in {out} (run {run_id})")

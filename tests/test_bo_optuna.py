@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import agents
+from archgym import dataset
 from archgym.cli import app
 from archgym.errors import ArchGymError
 from archgym.objectives import pareto_front
@@ -148,3 +149,9 @@ def test_cli_run(tmp_path, agent, params):
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     assert summary["evaluations"] == 8 and summary["agent"] == agent
+    if agent == "nsga2":  # the Pareto front of what was evaluated, on the named metrics
+        rows = dataset.load(tmp_path / "ds")
+        costs = rows[["metric_latency", "metric_energy"]].to_numpy()
+        front = {(p["metrics"]["latency"], p["metrics"]["energy"])
+                 for p in summary["pareto_front"]}
+        assert front == {tuple(c) for c in costs[pareto_front(costs)]}
