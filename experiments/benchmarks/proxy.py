@@ -31,7 +31,7 @@ ENV_ID = "archgym/DRAM-v0"
 
 def main() -> None:
     import archgym  # noqa: F401  (registers DRAM-v0)
-    from archgym import dataset
+    from archgym import dataset, registry
     from archgym.collect import collect
     from archgym.proxy import EnvInfo, ProxyEvaluator, evaluate, train, training_frame
     from archgym.proxy.models import GP_MAX_ROWS
@@ -64,7 +64,8 @@ def main() -> None:
     col = collect(ENV_ID, n, "random", args.seed, args.workers, out, env_kwargs)
     collect_s = time.perf_counter() - t0
 
-    df = training_frame(dataset.load(out), ENV_ID, args.workload)
+    label = registry.make(ENV_ID, **env_kwargs).unwrapped.evaluator.workload  # stream[:2000]
+    df = training_frame(dataset.load(out), ENV_ID, label)
     order = np.random.default_rng(args.seed).permutation(len(df))
     test_df = df.iloc[order[:args.test]].reset_index(drop=True)
     pool = df.iloc[order[args.test:]].reset_index(drop=True)
@@ -93,8 +94,6 @@ def main() -> None:
                 for m, s in report.items()), file=sys.stderr, flush=True)
 
     # ---- speed, same process: simulator vs proxy
-    from archgym import registry
-
     env = registry.make(ENV_ID, **env_kwargs)
     sim = env.unwrapped.evaluator
     rng = np.random.default_rng(args.seed + 1)
