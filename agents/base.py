@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from archgym.errors import ArchGymError
+from archgym.hparams import resolve_hparams
 from archgym.space import DesignSpace
 
 
@@ -33,22 +33,7 @@ class Searcher:
     @classmethod
     def resolve_hparams(cls, given: Mapping[str, Any]) -> dict[str, Any]:
         """Defaults overridden by ``given``; unknown names and wrong types are refused."""
-        out = dict(cls.defaults)
-        for key, value in given.items():
-            if key not in cls.defaults:
-                allowed = ", ".join(cls.defaults) or "(none)"
-                raise ArchGymError(f"searcher {cls.name!r} has no hyper-parameter {key!r}; "
-                                   f"allowed: {allowed}")
-            default = cls.defaults[key]
-            if default is not None and not isinstance(value, type(default)):
-                if isinstance(default, float) and isinstance(value, int) \
-                        and not isinstance(value, bool):
-                    value = float(value)
-                else:
-                    raise ArchGymError(f"searcher {cls.name!r}: hyper-parameter {key!r} must be "
-                                       f"{type(default).__name__}, got {value!r}")
-            out[key] = value
-        return out
+        return resolve_hparams(f"searcher {cls.name!r}", cls.defaults, given)
 
     def ask(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -1,9 +1,10 @@
 """Bayesian optimisation with BoTorch over ArchGym's mixed discrete spaces.
 
 The surrogate is a Gaussian process (``SingleTaskGP``, BoTorch's default Matern-5/2 kernel
-with dimension-scaled length-scale priors, Hvarfner et al., ICML 2024) on a mixed encoding:
-one one-hot block per ``Categorical`` parameter (so no order is invented) and one unit-cube
-coordinate per ``Ordinal``/``Integer``/``Real`` parameter (so neighbours stay neighbours).
+with dimension-scaled length-scale priors, Hvarfner et al., ICML 2024) on the space's mixed
+one-hot encoding (:mod:`archgym.encoding`, shared with the proxies): one one-hot block per
+``Categorical`` parameter (so no order is invented) and one scaled coordinate per
+``Ordinal``/``Integer``/``Real`` parameter (so neighbours stay neighbours).
 Outcomes are warped (``warp``) and standardised before fitting; the GP is refitted from
 scratch for every batch of proposals, on at most ``max_train`` observations.
 
@@ -16,10 +17,11 @@ perturbations (one or two parameters changed) of the best designs seen so far.
 Single objective (maximise the env's reward): log expected improvement (Ament et al.,
 NeurIPS 2023) for ``batch_size=1``; for ``batch_size > 1`` q-log noisy expected improvement,
 its batch is chosen by sequential greedy conditioning on the points already picked.
-Several objectives (``objectives=["latency_ns", "power_mw"]``, each minimised, ``"name:max"``
-maximised): q-log noisy expected hypervolume improvement (qNEHVI; Daulton et al.,
-NeurIPS 2021) with the reference point just beyond the worst observed value of each
-objective; ``pareto_front()`` returns the non-dominated ``(config, metrics)``.
+Several objectives (``objectives=["latency_ns", "power_mw"]``, each in its metric's
+direction, or ``"name:max"`` / ``"name:min"``): q-log noisy expected hypervolume
+improvement (qNEHVI; Daulton et al., NeurIPS 2021) with the reference point just beyond
+the worst observed value of each objective; ``pareto_front()`` returns the non-dominated
+``(config, metrics)``.
 
 Hyper-parameters
 ----------------
@@ -69,13 +71,13 @@ import numpy as np
 import torch
 from scipy.special import ndtri
 from scipy.stats import qmc, rankdata
-from threadpoolctl import threadpool_limits
 
 from agents.base import Searcher
 from agents.pareto import ParetoArchive, parse_objectives
 from archgym.errors import ArchGymError
 from archgym.objectives import pareto_front
 from archgym.space import Categorical, DesignSpace
+from archgym.threads import one_thread
 
 _DTYPE = torch.float64
 
@@ -105,17 +107,8 @@ class BayesOpt(Searcher):
         parsed = parse_objectives(self.name, h["objectives"])
         self.archive = ParetoArchive(self.name, *parsed) if parsed else None
         # z-encoding: one float per parameter, the grid index of finite ones, the unit-cube
-        # coordinate of Real ones. Features are built from z through per-parameter tables.
-        self._finite = np.array([p.finite for p in space])
-        self._tables: list[np.ndarray | None] = []
-        for p in space:
-            if isinstance(p, Categorical):
-                self._tables.append(np.eye(p.cardinality))
-            elif p.finite:
-                self._tables.append(np.array([[p.to_unit(p.value_at(i))]
-                                              for i in range(p.cardinality)]))
-            else:
-                self._tables.append(None)
+        # coordinate of Real ones; features are the space's mixed one-hot encoding of z
+        self._encoding = space.encoding()
         self._all: np.ndarray | None = None
         if space.finite and space.size <= h["max_enumerate"]:
             self._all = np.array([self._z(c) for c in space.enumerate()], dtype=np.float64)
@@ -139,9 +132,7 @@ class BayesOpt(Searcher):
                 for p, v in zip(self.space, z, strict=True)}
 
     def _features(self, Z: np.ndarray) -> np.ndarray:
-        cols = [Z[:, [j]] if t is None else t[Z[:, j].astype(np.int64)]
-                for j, t in enumerate(self._tables)]
-        return np.concatenate(cols, axis=1)
+        return self._encoding.encode_index(Z)
 
     @staticmethod
     def _row_key(z: np.ndarray) -> bytes:
@@ -276,16 +267,11 @@ class BayesOpt(Searcher):
             pick = self.rng.choice(len(cand), size=min(q, len(cand)), replace=False)
             return [self._config(cand[i]) for i in pick]
         Z, Y = self._training_set()
-        threads = torch.get_num_threads()
-        try:
-            # small GPs: one thread (torch and BLAS) is fastest, and immune to busy machines
-            torch.set_num_threads(1)
-            with threadpool_limits(1), torch.random.fork_rng(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # jitter and fit warnings: handled, not news
-                torch.manual_seed(self.seed * 1_000_003 + len(self._Y))
-                picks = self._optimise(Z, self._warp(Y), cand, q)
-        finally:
-            torch.set_num_threads(threads)
+        # small GPs: one thread (torch and BLAS) is fastest, and immune to busy machines
+        with one_thread(), torch.random.fork_rng(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # jitter and fit warnings: handled, not news
+            torch.manual_seed(self.seed * 1_000_003 + len(self._Y))
+            picks = self._optimise(Z, self._warp(Y), cand, q)
         return [self._config(cand[i]) for i in picks]
 
     def _optimise(self, Z: np.ndarray, Y: np.ndarray, cand: np.ndarray,

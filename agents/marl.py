@@ -33,8 +33,9 @@ from typing import Any, ClassVar
 import gymnasium
 import numpy as np
 
-from agents.sb3 import EnvTrainedSearcher, one_thread
+from agents.sb3 import EnvTrainedSearcher
 from archgym.errors import ArchGymError
+from archgym.threads import one_thread
 
 _NEG = -1e9  # masked logit: probability exactly 0 in float32, no NaN in the entropy
 

@@ -65,12 +65,12 @@ from optuna.distributions import (
     IntDistribution,
 )
 from optuna.trial import TrialState
-from threadpoolctl import threadpool_limits
 
 from agents.base import Searcher
 from agents.pareto import ParetoArchive, parse_objectives
 from archgym.errors import ArchGymError
 from archgym.space import Categorical, DesignSpace, Integer, Ordinal, Real
+from archgym.threads import one_thread
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -167,16 +167,8 @@ class OptunaSearcher(Searcher):
     def ask(self) -> dict[str, Any]:
         if not self.single_thread:
             return self._ask()
-        import torch  # only the GP sampler needs it
-
-        threads = torch.get_num_threads()
-        try:
-            # a small GP per trial: one thread is fastest, and immune to busy machines
-            torch.set_num_threads(1)
-            with threadpool_limits(1):
-                return self._ask()
-        finally:
-            torch.set_num_threads(threads)
+        with one_thread():  # a small GP per trial: one thread is fastest
+            return self._ask()
 
     def _ask(self) -> dict[str, Any]:
         for _ in range(_MAX_INVALID):

@@ -1,4 +1,5 @@
-"""Stable-Baselines3 PPO, A2C, DQN, SAC and TD3 as searchers that train through the env.
+"""Stable-Baselines3 PPO, A2C, DQN, SAC and TD3 (design-point envs) and sb3-contrib's
+MaskablePPO (sequential envs with action masks) as searchers that train through the env.
 
 Each algorithm sees the design space through the action view it needs:
 ``MultiDiscrete`` (the env's own index vector) for PPO and A2C, one flat ``Discrete`` index
@@ -26,6 +27,9 @@ which live with the runner's env. Design envs themselves are side-effect free an
 process builds its own env; no files or state are shared) for users training their own
 models; for parallel searches run seeds or settings as separate jobs (``archgym sweep``).
 
+SB3 writes nothing to disk: each model gets a logger without outputs (SB3's default makes an
+empty ``SB3-<timestamp>`` folder in the system temp directory on every ``learn``).
+
 Every hyper-parameter can be set with ``--agent-param name=value``; ``archgym agents`` lists
 them with their defaults. Training runs on the CPU and is seeded through SB3's ``seed=``
 (which seeds Python, NumPy and torch), so the same seed gives the same designs.
@@ -34,35 +38,21 @@ them with their defaults. Training runs on the CPU and is seeded through SB3's `
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import gymnasium
 import numpy as np
 
 from agents.base import Searcher
-from archgym.env import BoxAction, DesignEnv, DiscreteAction
+from archgym.env import BoxAction, DiscreteAction
 from archgym.errors import ArchGymError
+from archgym.threads import one_thread
 
 _NET: list[int] = [64, 64]
 _MAX_FLAT = 10_000_000  # DQN's flat action view: one Q-value per design
 
 
-@contextmanager
-def one_thread():
-    """Run torch on one thread: these networks are tiny, and intra-op threads only contend
-    with the simulator and with parallel runs (restored afterwards)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _budget_callback(base: DesignEnv, budget: int):
+def _budget_callback(base: Any, budget: int):
     """An SB3 callback that stops training once ``base`` has made ``budget`` more evaluations."""
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -96,6 +86,7 @@ class SB3Searcher(EnvTrainedSearcher):
     """Base class: subclasses set ``algorithm`` (SB3 class name), ``view`` and ``defaults``."""
 
     algorithm: ClassVar[str] = ""
+    kinds: ClassVar[tuple[str, ...]] = ("design",)
     #: action view: "multidiscrete", "discrete" or "box"
     view: ClassVar[str] = "multidiscrete"
     #: hyper-parameters that are ours, not SB3 constructor keywords
@@ -126,23 +117,32 @@ class SB3Searcher(EnvTrainedSearcher):
         kw["policy_kwargs"] = {"net_arch": list(self.hparams["net_arch"])}
         return kw
 
+    def algorithm_class(self) -> type:
+        import stable_baselines3 as sb3
+
+        return getattr(sb3, self.algorithm)
+
     def learn(self, env: gymnasium.Env, budget: int) -> None:
         """Train on ``env`` for exactly ``budget`` evaluations."""
-        import stable_baselines3 as sb3
+        from stable_baselines3.common.logger import Logger
 
         if budget < 1:
             raise ArchGymError("budget must be >= 1")
         base = env.unwrapped
-        if not isinstance(base, DesignEnv):
-            raise ArchGymError(f"searcher {self.name!r} needs a DesignEnv, got "
-                               f"{type(base).__name__}")
+        if base.kind not in self.kinds:
+            raise ArchGymError(f"searcher {self.name!r} drives {' or '.join(self.kinds)} "
+                               f"envs; {base.env_id()} is {base.kind}")
         view = self.wrap(env)
-        cls = getattr(sb3, self.algorithm)
+        policy = ("MultiInputPolicy" if isinstance(view.observation_space,
+                                                   gymnasium.spaces.Dict) else "MlpPolicy")
         with one_thread():
-            self.model = cls("MlpPolicy", view, seed=self.seed, device="cpu", verbose=0,
-                             **self.model_kwargs(view))
+            self.model = self.algorithm_class()(policy, view, seed=self.seed, device="cpu",
+                                                verbose=0, **self.model_kwargs(view))
+            self.model.set_logger(Logger(folder=None, output_formats=[]))
             # PPO/A2C would finish their last rollout past `budget`: the callback stops them
-            self.model.learn(total_timesteps=budget, callback=_budget_callback(base, budget),
+            # (on a sequential env an evaluation is an episode of many steps)
+            steps = budget if base.kind == "design" else 10**12
+            self.model.learn(total_timesteps=steps, callback=_budget_callback(base, budget),
                              progress_bar=False)
 
 
@@ -222,3 +222,24 @@ class TD3(SB3Searcher):
         if sigma > 0:
             kw["action_noise"] = NormalActionNoise(np.zeros(d), np.full(d, sigma))
         return kw
+
+
+class MaskablePPO(SB3Searcher):
+    """sb3-contrib's MaskablePPO on a sequential env: one decision per step, illegal
+    actions masked (the env's ``action_masks()``); the budget counts finished designs.
+    ``gamma=1`` because the reward of a design arrives when it is finished."""
+
+    name = "maskable-ppo"
+    algorithm = "MaskablePPO"
+    kinds = ("sequential",)
+    view = "native"
+    defaults: ClassVar[dict[str, Any]] = {
+        "learning_rate": 3e-4, "n_steps": 256, "batch_size": 64, "n_epochs": 10,
+        "gamma": 1.0, "gae_lambda": 0.95, "clip_range": 0.2, "ent_coef": 0.01,
+        "vf_coef": 0.5, "max_grad_norm": 0.5, "net_arch": _NET,
+    }
+
+    def algorithm_class(self) -> type:
+        from sb3_contrib import MaskablePPO as Maskable
+
+        return Maskable

@@ -8,16 +8,18 @@ opens as it is in pandas (:func:`load`), DuckDB (``read_parquet('DIR/*.parquet',
 union_by_name=true)``) and polars (``pl.read_parquet('DIR/*.parquet')``).
 
 Columns: ``run_id, env_id, env_version, workload, cost_model, objective, searcher,
-hparams`` (JSON), ``seed, step, config_key``, one ``param_<name>`` per parameter, one
-``metric_<name>`` per metric, ``reward, feasible, target_met, valid, wall_seconds``, and
-with a multi-fidelity cost model ``fidelity`` (``"proxy"`` or ``"simulator"``, per row).
-Each row carries what is needed to re-evaluate it.
+hparams`` (JSON), ``seed, step, config_key``, one ``param_<name>`` per entry of the
+evaluation's config (a design-point env's parameters; a sequential env's ``actions``, as
+JSON, and ``episode_seed``), one ``metric_<name>`` per metric, ``reward, feasible,
+target_met, valid, wall_seconds``, the env's own extras (``fidelity`` with a multi-fidelity
+cost model, ``design`` for sequential envs), and ``env_spec``: the env's full spec as JSON
+(id, every constructor parameter, workload and its hash; :mod:`archgym.contract`). Each row
+alone re-creates its env and its design, which is what ``archgym replay`` checks.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,7 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from archgym.env import DesignEnv, EvaluationRecord
+from archgym.contract import ArchEnv, Evaluation
+from archgym.io import atomic_path
 
 PARAM_PREFIX, METRIC_PREFIX = "param_", "metric_"
 
@@ -60,9 +63,8 @@ class DatasetWriter:
         self.root.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pylist(self._rows)
         name = f"part-{self.run_id}-{self._seq:06d}.parquet"
-        tmp = self.root / f".{name}.{os.getpid()}.tmp"
-        pq.write_table(table, tmp)
-        os.replace(tmp, self.root / name)
+        with atomic_path(self.root / name) as tmp:
+            pq.write_table(table, tmp)
         self._seq += 1
         self.rows_written += len(self._rows)
         self._rows.clear()
@@ -78,48 +80,45 @@ class DatasetWriter:
 
 
 class DatasetRecorder:
-    """Observer of a :class:`DesignEnv` that writes each evaluation as a dataset row.
+    """Observer of an env (any kind, through :mod:`archgym.contract` only) that writes each
+    evaluation as a dataset row; ``searcher``, ``hparams`` and ``seed`` describe the run."""
 
-    ``run`` holds the run's metadata (searcher, hyper-parameters, seed); the env supplies
-    its id, version, workload, cost model and objective.
-    """
-
-    def __init__(self, env: DesignEnv, writer: DatasetWriter, searcher: str,
+    def __init__(self, env: ArchEnv, writer: DatasetWriter, searcher: str,
                  hparams: Mapping[str, Any], seed: int) -> None:
         self.writer = writer
-        self.env = env
-        d = env.describe()
+        self.space = env.space if env.kind == "design" else None
+        spec = env.env_spec()
         self.base = {
-            "run_id": writer.run_id, "env_id": d["env_id"], "env_version": d["env_version"],
-            "workload": str(d.get("workload", "")), "cost_model": d["cost_model"],
-            "objective": json.dumps(d["objective"], sort_keys=True),
+            "run_id": writer.run_id, "env_id": spec["id"], "env_version": spec["version"],
+            "workload": spec["workload"], "cost_model": spec["cost_model"],
+            "objective": json.dumps(spec["objective"], sort_keys=True),
             "searcher": searcher, "hparams": json.dumps(dict(hparams), sort_keys=True,
                                                         default=str),
-            "seed": int(seed),
+            "seed": int(seed), "env_spec": json.dumps(spec, sort_keys=True),
         }
-        self.metric_names = env.evaluator.metric_names
-        env.observers.append(self)
+        self.metric_names = [m.name for m in env.metric_specs]
+        self._unsubscribe = env.subscribe(self)
 
-    def __call__(self, record: EvaluationRecord) -> None:
-        space = self.env.space
-        row = {**self.base, "step": record.step,
-               "config_key": space.key(record.config) if record.valid else ""}
-        for name in space.names:
-            row[PARAM_PREFIX + name] = record.config.get(name)
+    def __call__(self, ev: Evaluation) -> None:
+        row = {**self.base, "step": ev.step, "config_key": self.key(ev.config) if ev.valid
+               else ""}
+        for name, value in ev.config.items():
+            row[PARAM_PREFIX + name] = (json.dumps(value) if isinstance(value, list | dict)
+                                        else value)
         for name in self.metric_names:
-            row[METRIC_PREFIX + name] = (record.metrics[name] if record.metrics is not None
+            row[METRIC_PREFIX + name] = (ev.metrics[name] if ev.metrics is not None
                                          else float("nan"))
-        row.update(reward=record.reward, feasible=record.feasible,
-                   target_met=record.target_met, valid=record.valid,
-                   wall_seconds=record.wall_seconds, **record.extra)
-        fidelity = getattr(self.env.evaluator, "fidelity_of", None)
-        if fidelity is not None:  # multi-fidelity evaluators: which cost model answered
-            row["fidelity"] = fidelity(record.config) if record.valid else ""
+        row.update(reward=ev.reward, feasible=ev.feasible, target_met=ev.target_met,
+                   valid=ev.valid, wall_seconds=ev.wall_seconds, **ev.extra)
         self.writer.append(row)
 
+    def key(self, config: Mapping[str, Any]) -> str:
+        if self.space is not None:
+            return self.space.key(config)
+        return json.dumps(list(config.values()), separators=(",", ":"), default=str)
+
     def detach(self) -> None:
-        if self in self.env.observers:
-            self.env.observers.remove(self)
+        self._unsubscribe()
         self.writer.close()
 
 

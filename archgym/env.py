@@ -1,4 +1,6 @@
-"""``DesignEnv``: a Gymnasium environment where one step evaluates one whole design.
+"""``DesignEnv``: the design-point kind of environment: one step evaluates one whole design.
+
+It implements the environment contract of :mod:`archgym.contract` (``kind == "design"``).
 
 - **Action**: the design's index vector (``MultiDiscrete(space.nvec)``). Wrappers give other
   views of the same space: :class:`DictAction`, :class:`BoxAction` (continuous, for SAC/TD3),
@@ -11,48 +13,44 @@
 - **Episodes** are truncated after ``max_steps`` steps and never terminate on their own.
 - ``info`` holds ``config``, raw ``metrics``, ``reward``, ``feasible``, ``target_met`` and
   ``valid`` (wall time goes to observers only, so ``info`` is deterministic).
+- :meth:`step_config` steps with an exact config (what ask/tell searchers use) and
+  :meth:`step_batch` evaluates several designs in one call.
 
 A design that breaks the space's constraints is not evaluated: it gets ``invalid_reward``,
 ``valid=False``, ``feasible=False`` and the previous observation.
 
-Every evaluation is also sent, as an :class:`EvaluationRecord`, to the env's observers (the
-dataset recorder, the runner's tracker): observers see evaluations made through any wrapper.
+**Cost models.** Every design-point env takes ``cost_model`` (``"simulator"``, ``"proxy"``
+or ``"multi-fidelity"``), ``proxy`` (a saved proxy's path) and ``proxy_threshold`` on top of
+its own parameters; the base class swaps the evaluator once, here, for every env.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
 
 import gymnasium
 import numpy as np
 
+from archgym.contract import EnvBase, Evaluation
 from archgym.evaluator import Evaluator, Metrics
 from archgym.objectives import Objective
 
-
-@dataclass
-class EvaluationRecord:
-    """One evaluated (or rejected) design, as observers and the dataset see it."""
-
-    step: int
-    config: dict[str, Any]
-    metrics: Metrics | None
-    reward: float
-    feasible: bool
-    target_met: bool
-    valid: bool
-    wall_seconds: float
-    extra: dict[str, Any] = field(default_factory=dict)
+COST_MODELS = ("simulator", "proxy", "multi-fidelity")
 
 
-class DesignEnv(gymnasium.Env):
+class DesignEnv(EnvBase, gymnasium.Env):
     """One design point per step over an :class:`~archgym.evaluator.Evaluator`."""
 
+    kind = "design"
     metadata = {"render_modes": []}
+    EXTRA_PARAMETERS: ClassVar[dict[str, tuple[Any, Any]]] = {
+        "cost_model": ("simulator", Literal["simulator", "proxy", "multi-fidelity"]),
+        "proxy": (None, str | None),
+        "proxy_threshold": (0.05, float),
+    }
 
     def __init__(self, evaluator: Evaluator, objective: Objective, max_steps: int = 100,
                  invalid_reward: float = -1.0,
@@ -60,8 +58,16 @@ class DesignEnv(gymnasium.Env):
         if max_steps < 1:
             raise ValueError("max_steps must be >= 1")
         objective.check(evaluator.metric_specs)
+        self.workload, self.workload_hash = evaluator.workload, evaluator.workload_hash
+        cost = self.__dict__.get("_base_kwargs", {})
+        if cost.get("cost_model", "simulator") != "simulator":
+            from archgym.proxy import wrap_evaluator
+
+            evaluator = wrap_evaluator(evaluator, cost["cost_model"], cost.get("proxy"),
+                                       threshold=cost.get("proxy_threshold", 0.05), env=self)
         self.evaluator, self.objective = evaluator, objective
         self.space = evaluator.space
+        self.metric_specs = tuple(evaluator.metric_specs)
         self.max_steps, self.invalid_reward = int(max_steps), float(invalid_reward)
         specs = {s.name: s for s in evaluator.metric_specs}
         names = list(observation_metrics or specs)
@@ -72,10 +78,17 @@ class DesignEnv(gymnasium.Env):
         self.action_space = self.space.multidiscrete()
         self.observation_space = gymnasium.spaces.Box(
             0.0, 1.0, shape=(len(self.observation_specs),), dtype=np.float32)
-        self.observers: list[Callable[[EvaluationRecord], None]] = []
         self.evaluations = 0  # steps taken over the env's life (the budget's unit)
         self._steps = 0
         self._obs = np.zeros(self.observation_space.shape, dtype=np.float32)
+
+    # ---- the contract
+    def cost_model_name(self) -> str:
+        return self.evaluator.cost_model
+
+    def evaluate(self, config: Mapping[str, Any]) -> Metrics:
+        """A design's metrics, without stepping or notifying observers."""
+        return self.evaluator.evaluate(config)
 
     # ---- helpers
     def observe(self, metrics: Metrics) -> np.ndarray:
@@ -83,13 +96,6 @@ class DesignEnv(gymnasium.Env):
         obs = [v / (v + s.scale) if math.isfinite(v) else 1.0
                for v, s in zip(values, self.observation_specs, strict=True)]
         return np.clip(np.asarray(obs, dtype=np.float32), 0.0, np.float32(1.0))
-
-    def describe(self) -> dict[str, Any]:
-        """Env id, version, workload, cost model and objective: what a dataset row records."""
-        spec_id = self.spec.id if self.spec is not None else type(self).__name__
-        version = self.spec.version if self.spec is not None and self.spec.version else 0
-        return {"env_id": spec_id, "env_version": version, **self.evaluator.describe(),
-                "objective": self.objective.describe()}
 
     # ---- gymnasium API
     def reset(self, *, seed: int | None = None, options: Mapping[str, Any] | None = None):
@@ -105,28 +111,46 @@ class DesignEnv(gymnasium.Env):
 
     def step_config(self, config: Mapping[str, Any]):
         """Evaluate ``config`` as one step (searchers with exact, off-grid configs use this)."""
+        return self.step_batch([config])[0]
+
+    def step_batch(self, configs: Sequence[Mapping[str, Any]]) -> list[tuple]:
+        """Evaluate several designs in one call (one evaluator batch: a proxy predicts them
+        together); each counts as one step and reaches observers in order. Returns the
+        ``(obs, reward, terminated, truncated, info)`` of each."""
         start = time.perf_counter()
-        self._steps += 1
-        self.evaluations += 1
-        valid = self.space.is_valid(config)
-        if valid:
-            config = self.space.validate(config)
-            metrics = self.evaluator.evaluate(config)
-            reward = float(self.objective.reward(metrics))
-            feasible = bool(self.objective.feasible(metrics))
-            met = bool(self.objective.target_met(metrics))
-            self._obs = self.observe(metrics)
-        else:
-            config, metrics = dict(config), None
-            reward, feasible, met = self.invalid_reward, False, False
-        record = EvaluationRecord(self.evaluations, config, metrics, reward, feasible, met,
-                                  valid, time.perf_counter() - start)
-        for observer in self.observers:
-            observer(record)
-        info = {"config": config, "metrics": metrics, "reward": reward, "feasible": feasible,
-                "target_met": met, "valid": valid}
-        truncated = self._steps >= self.max_steps
-        return self._obs.copy(), reward, False, truncated, info
+        valid = [self.space.is_valid(c) for c in configs]
+        checked = [self.space.validate(c) if ok else dict(c)
+                   for c, ok in zip(configs, valid, strict=True)]
+        batch = self.evaluator.evaluate_batch([c for c, ok in zip(checked, valid, strict=True)
+                                               if ok])
+        share = (time.perf_counter() - start) / max(len(configs), 1)
+        fidelity = getattr(self.evaluator, "fidelity_of", None)
+        results, answers = [], iter(batch)
+        for config, ok in zip(checked, valid, strict=True):
+            self._steps += 1
+            self.evaluations += 1
+            extra: dict[str, Any] = {}
+            if ok:
+                metrics: Metrics | None = next(answers)
+                reward = float(self.objective.reward(metrics))
+                feasible = bool(self.objective.feasible(metrics))
+                met = bool(self.objective.target_met(metrics))
+                self._obs = self.observe(metrics)
+            else:
+                metrics, reward, feasible, met = None, self.invalid_reward, False, False
+            if fidelity is not None:  # multi-fidelity: which cost model answered
+                extra["fidelity"] = fidelity(config) if ok else ""
+            self.notify(Evaluation(self.evaluations, config, metrics, reward, feasible, met,
+                                   ok, share, extra))
+            info = {"config": config, "metrics": metrics, "reward": reward,
+                    "feasible": feasible, "target_met": met, "valid": ok}
+            truncated = self._steps >= self.max_steps
+            results.append((self._obs.copy(), reward, False, truncated, info))
+        return results
+
+    def design_point_view(self) -> DesignEnv:
+        """A design-point env is its own design-point view."""
+        return self
 
 
 # --------------------------------------------------------------------------- action views

@@ -54,7 +54,10 @@ class Evaluator:
     space: DesignSpace
     metric_specs: tuple[MetricSpec, ...]
     cost_model: str = "simulator"
+    #: what the dataset's ``workload`` column says, and a hash of the workload's content
+    #: (so a replay can tell a changed trace file from a changed simulator)
     workload: str = ""
+    workload_hash: str = ""
 
     def __init__(self, cache_size: int = 4096) -> None:
         self._cache: OrderedDict[str, Metrics] = OrderedDict()

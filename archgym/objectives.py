@@ -8,13 +8,29 @@
 - :class:`WeightedSum` scalarises several metrics with user weights.
 - :class:`Constrained` adds hard limits on metrics to any objective (penalty + feasibility).
 - :class:`MultiObjective` keeps the vector for multi-objective searchers; its scalar reward
-  (for RL) is an equal-weight sum. :func:`pareto_front` and :func:`hypervolume` work on
-  cost vectors (smaller is better in every coordinate).
+  (for RL) is an equal-weight sum. :class:`CostVector` is the one definition of a cost
+  vector (``sign * value / scale``, smaller is better in every coordinate) that
+  :func:`pareto_front`, :func:`hypervolume` and the searchers' Pareto archives work on.
+
+Every env takes its objective as a string, read by :func:`parse` against the env's metric
+specs (so each metric's direction is honoured)::
+
+    latency_ns                     optimise one metric in its direction (min/max from its spec)
+    min:power_mw | max:bw_gbps     ... in the direction given
+    target:latency_ns=300,power_mw ArchGym's targets (a metric without '=' takes the env's
+                                   default target)
+    0.7*latency_ns+0.3*power_mw    weighted sum, each metric in its direction, scaled
+    pareto:latency_ns,power_mw     multi-objective (vector for MO searchers)
+    <any of these>; power_mw<=1500; bandwidth_gbps>=10   hard limits (:class:`Constrained`)
+
+An env may add aliases (DRAM-v0: ``latency`` for ``target:latency_ns``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import operator
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -91,7 +107,8 @@ class Optimize(Objective):
         return -self.spec.sign * metrics[self.spec.name] / self.spec.scale
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "optimize", "metric": self.spec.name, "direction": self.spec.direction}
+        return {"kind": "optimize", "metric": self.spec.name, "direction": self.spec.direction,
+                "scale": self.spec.scale}
 
 
 class WeightedSum(Objective):
@@ -158,6 +175,31 @@ class Constrained(Objective):
                 "penalty": self.penalty}
 
 
+class CostVector:
+    """Per metric ``sign * value / scale``: smaller is better in every coordinate.
+
+    ``signs`` are +1 for minimised and -1 for maximised metrics; ``scales`` default to 1.
+    """
+
+    def __init__(self, names: Sequence[str], signs: Sequence[float],
+                 scales: Sequence[float] | None = None) -> None:
+        self.names = tuple(names)
+        self.signs = np.asarray(signs, dtype=np.float64)
+        self.scales = np.ones(len(self.names)) if scales is None \
+            else np.asarray(scales, dtype=np.float64)
+
+    @classmethod
+    def of_specs(cls, specs: Sequence[MetricSpec]) -> CostVector:
+        return cls([s.name for s in specs], [s.sign for s in specs], [s.scale for s in specs])
+
+    def __call__(self, metrics: Mapping[str, float]) -> np.ndarray:
+        missing = [n for n in self.names if n not in metrics]
+        if missing:
+            raise ArchGymError(f"objective metric {missing[0]!r} is not reported by the env; "
+                               f"metrics are {', '.join(sorted(metrics))}")
+        return self.signs * np.array([float(metrics[n]) for n in self.names]) / self.scales
+
+
 class MultiObjective(Objective):
     """A vector of costs (``sign * value / scale``, smaller is better) for MO searchers."""
 
@@ -166,15 +208,14 @@ class MultiObjective(Objective):
             raise ArchGymError("a multi-objective needs at least two metrics")
         self.specs = tuple(specs)
         self.metrics = tuple(s.name for s in specs)
-
-    def costs(self, metrics: Metrics) -> np.ndarray:
-        return np.array([s.sign * metrics[s.name] / s.scale for s in self.specs])
+        self.costs = CostVector.of_specs(self.specs)
 
     def reward(self, metrics: Metrics) -> float:
         return -float(self.costs(metrics).sum())
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "multi_objective", "metrics": list(self.metrics)}
+        return {"kind": "multi_objective", "metrics": list(self.metrics),
+                "directions": [s.direction for s in self.specs]}
 
 
 def pareto_front(costs: np.ndarray) -> np.ndarray:
@@ -213,3 +254,146 @@ def hypervolume(costs: np.ndarray, reference: Sequence[float]) -> float:
         if depth > 0:
             volume += depth * hypervolume(pts[: i + 1, :-1], ref[:-1])
     return float(volume)
+
+
+# ------------------------------------------------------------------------------ parsing
+
+_LIMIT = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=)\s*(\S+)\s*$")
+_FORMS = ("a metric, min:METRIC, max:METRIC, target:METRIC[=VALUE],..., W*METRIC+W*METRIC, "
+          "pareto:METRIC,METRIC, each optionally followed by '; METRIC<=VALUE' limits")
+
+
+def metric_directions(entries: Sequence[str] | str, specs: Sequence[MetricSpec] | None = None,
+                      owner: str = "objective") -> tuple[list[str], list[float]]:
+    """``["latency_ns", "bandwidth_gbps:max", "min:power_mw"]`` -> names and signs (+1
+    minimise, -1 maximise). A name without a direction takes its spec's (minimise when no
+    specs are known). The one reader of metric lists, for objectives and searchers alike."""
+    if isinstance(entries, str):
+        entries = [entries]
+    by_name = {s.name: s for s in specs or ()}
+    names, signs = [], []
+    for entry in entries:
+        if not isinstance(entry, str) or not entry.strip():
+            raise ArchGymError(f"{owner}: metrics must be non-empty names, got {entry!r}")
+        text = entry.strip()
+        direction = ""
+        for d in ("min", "max"):
+            if text.startswith(d + ":"):
+                direction, text = d, text[len(d) + 1:]
+            elif text.endswith(":" + d):
+                direction, text = d, text[: -len(d) - 1]
+        if ":" in text:
+            raise ArchGymError(f"{owner}: {entry!r}: a direction is 'min' or 'max' (e.g. "
+                               "'bandwidth_gbps:max')")
+        if by_name and text not in by_name:
+            raise ArchGymError(f"{owner}: unknown metric {text!r}; metrics: "
+                               f"{', '.join(by_name)}")
+        if text in names:
+            raise ArchGymError(f"{owner}: metric {text!r} appears twice")
+        sign = {"min": 1.0, "max": -1.0}.get(direction,
+                                            by_name[text].sign if text in by_name else 1.0)
+        names.append(text)
+        signs.append(sign)
+    if not names:
+        raise ArchGymError(f"{owner}: no metric given")
+    return names, signs
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ArchGymError(f"objective: {what} must be a number, got {text!r}") from None
+
+
+def parse(text: str, specs: Sequence[MetricSpec], aliases: Mapping[str, str] | None = None,
+          targets: Mapping[str, float] | None = None) -> Objective:
+    """The objective an env's ``objective=`` string names (grammar in the module docstring).
+
+    ``aliases`` map env-specific words to objective strings; ``targets`` give the default
+    target of a metric named in ``target:`` without a value.
+    """
+    aliases, targets = dict(aliases or {}), dict(targets or {})
+    by_name = {s.name: s for s in specs}
+    if not isinstance(text, str) or not text.strip():
+        raise ArchGymError(f"objective must be a non-empty string: {_FORMS}")
+    text = aliases.get(text.strip(), text)
+    head, *limit_texts = [part.strip() for part in text.split(";")]
+    head = aliases.get(head, head)
+
+    def spec(name: str) -> MetricSpec:
+        if name not in by_name:
+            known = ", ".join([*aliases, *by_name])
+            raise ArchGymError(f"unknown objective or metric {name!r}; allowed: {known} "
+                               f"(forms: {_FORMS})")
+        return by_name[name]
+
+    kind, _, rest = head.partition(":") if ":" in head else ("", "", head)
+    if kind == "target":
+        chosen: dict[str, float] = {}
+        for item in filter(None, (i.strip() for i in rest.split(","))):
+            name, eq, value = (x.strip() for x in item.partition("="))
+            spec(name)
+            if eq:
+                chosen[name] = _number(value, f"the target of {name}")
+            elif name in targets:
+                chosen[name] = float(targets[name])
+            else:
+                raise ArchGymError(f"objective: no default target for {name!r}; give one, "
+                                   f"e.g. target:{name}=VALUE")
+        base: Objective = Target(chosen)
+    elif kind == "pareto":
+        names, signs = metric_directions(rest.split(","), specs, "objective pareto")
+        base = MultiObjective([dataclasses.replace(
+            by_name[n], direction="minimize" if s > 0 else "maximize")
+            for n, s in zip(names, signs, strict=True)])
+    elif kind in ("min", "max"):
+        base = Optimize(dataclasses.replace(
+            spec(rest.strip()), direction="minimize" if kind == "min" else "maximize"))
+    elif kind:
+        raise ArchGymError(f"objective {head!r}: unknown form {kind!r}; forms: {_FORMS}")
+    elif "*" in head or "+" in head:
+        weights: dict[str, float] = {}
+        for term in head.split("+"):
+            w, star, name = term.strip().rpartition("*")
+            weights[spec(name.strip()).name] = _number(w, "a weight") if star else 1.0
+        base = WeightedSum(weights, specs)
+    else:
+        base = Optimize(spec(head))
+    if not limit_texts:
+        return base
+    limits: dict[str, tuple[str, float]] = {}
+    for item in limit_texts:
+        m = _LIMIT.match(item)
+        if not m:
+            raise ArchGymError(f"objective limit {item!r} must look like METRIC<=VALUE or "
+                               "METRIC>=VALUE")
+        limits[spec(m.group(1)).name] = (m.group(2), _number(m.group(3), "a limit"))
+    return Constrained(base, limits)
+
+
+def formula(objective: Objective) -> str:
+    """The reward of ``objective`` as one formula, for help texts and run summaries."""
+    d = objective.describe()
+    kind = d["kind"]
+    if kind == "target":
+        terms = [f"{t:g} / (|{m} - {t:g}| + {d['eps'] * t:g})" for m, t in d["targets"].items()]
+        return " * ".join(terms) + "   (ArchGym's target reward; met within " \
+            f"{d['tolerance']:.0%})"
+    if kind == "optimize":
+        sign = "-" if d["direction"] == "minimize" else "+"
+        return f"{sign}{d['metric']} / {d['scale']:g}"
+    if kind == "weighted_sum":
+        assert isinstance(objective, WeightedSum)
+        return " ".join(f"{'-' if objective.specs[m].sign > 0 else '+'} {w:g}*{m}/"
+                        f"{objective.specs[m].scale:g}" for m, w in d["weights"].items())
+    if kind == "multi_objective":
+        return "Pareto front of (" + ", ".join(
+            f"{dr[:3]} {m}" for m, dr in zip(d["metrics"], d["directions"], strict=True)) + \
+            "); scalar reward = -sum of scaled costs"
+    if kind == "constrained":
+        assert isinstance(objective, Constrained)
+        limits = ", ".join(f"{m} {op} {b:g}" for m, (op, b) in d["limits"].items())
+        return f"{formula(objective.base)} - {d['penalty']:g} * relative violation of " \
+            f"({limits})"
+    return kind

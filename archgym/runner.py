@@ -1,9 +1,15 @@
-"""The one loop that runs any searcher on any design env with a budget, a seed and a logger.
+"""The one loop that runs any searcher or policy on any env with a budget, a seed and a
+logger, through the environment contract (:mod:`archgym.contract`) only.
 
-Budget accounting is the same for every searcher: one env step is one evaluation.
-Ask/tell searchers are driven here; searchers that train through the env themselves (RL)
-implement ``learn(env, budget)`` and are handed the env instead. Either way every
-evaluation reaches the env's observers (the dataset recorder and the run's tracker).
+Budget accounting is the same for everything: one evaluation is one design-point step or
+one finished sequential episode. Three kinds of decision-makers are driven:
+
+- ask/tell searchers (``ask()`` / ``tell(config, metrics, reward)``) on a design-point env
+  (a sequential env's design-point view; ``agents.for_env`` picks it);
+- learners that train through the env themselves (RL: ``learn(env, budget)``);
+- policies (``act(observation, info)``) stepping a sequential env episode by episode.
+
+Every evaluation reaches the env's observers (the dataset recorder and the run's tracker).
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from typing import Any
 
 import gymnasium
 
+from archgym.contract import Evaluation
 from archgym.dataset import DatasetRecorder, DatasetWriter
-from archgym.env import DesignEnv, EvaluationRecord
+from archgym.errors import ArchGymError
 
 
 @dataclass
@@ -27,8 +34,8 @@ class RunResult:
 
     run_id: str
     evaluations: int
-    best: EvaluationRecord | None
-    history: list[EvaluationRecord] = field(default_factory=list)
+    best: Evaluation | None
+    history: list[Evaluation] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         best = self.best
@@ -58,19 +65,20 @@ def run(env: gymnasium.Env, searcher: Any, budget: int, seed: int = 0,
 
     Parameters
     ----------
-    env : a :class:`DesignEnv` (possibly wrapped).
-    searcher : an ask/tell :class:`agents.Searcher`, or any object with ``learn(env, budget)``.
-    budget : number of evaluations (env steps).
+    env : any archgym env (possibly wrapped).
+    searcher : an ask/tell :class:`agents.Searcher`, an object with ``learn(env, budget)``,
+        or a policy with ``act(observation, info)``.
+    budget : number of evaluations (design-point steps or finished episodes).
     seed : seeds ``env.reset``; the searcher carries its own seed.
     logger : where each evaluation is written as a dataset row (optional).
     progress : called with the number of evaluations done after each one.
     """
     if budget < 1:
         raise ValueError("budget must be >= 1")
-    base: DesignEnv = env.unwrapped
-    history: list[EvaluationRecord] = []
+    base = env.unwrapped
+    history: list[Evaluation] = []
 
-    def track(record: EvaluationRecord) -> None:
+    def track(record: Evaluation) -> None:
         history.append(record)
         if progress is not None:
             progress(len(history))
@@ -79,20 +87,28 @@ def run(env: gymnasium.Env, searcher: Any, budget: int, seed: int = 0,
     if logger is not None:
         recorder = DatasetRecorder(base, logger, getattr(searcher, "name", type(searcher).__name__),
                                    getattr(searcher, "hparams", {}), seed)
-    base.observers.append(track)
+    untrack = base.subscribe(track)
     try:
-        env.reset(seed=seed)
+        obs, info = env.reset(seed=seed)
         if hasattr(searcher, "learn"):
             searcher.learn(env, budget)
-        else:
+        elif hasattr(searcher, "act"):
+            while len(history) < budget:
+                obs, _, terminated, truncated, info = env.step(searcher.act(obs, info))
+                if terminated or truncated:
+                    obs, info = env.reset()
+        elif base.kind == "design":
             for _ in range(budget):
                 config = searcher.ask()
                 _, reward, terminated, truncated, info = base.step_config(config)
                 searcher.tell(info["config"], info["metrics"], reward)
                 if terminated or truncated:
                     env.reset()
+        else:
+            raise ArchGymError(f"{type(searcher).__name__} cannot drive a {base.kind} env: "
+                               "run it on the env's design-point view (agents.for_env)")
     finally:
-        base.observers.remove(track)
+        untrack()
         if recorder is not None:
             recorder.detach()
     valid = [r for r in history if r.valid and math.isfinite(r.reward)]

@@ -554,6 +554,14 @@ class DesignSpace:
         return out
 
     # ---- gymnasium views
+    def encoding(self):
+        """The mixed one-hot feature encoding of this space (proxies and BO share it)."""
+        from archgym.encoding import FeatureEncoder
+
+        if "_encoding" not in self.__dict__:
+            self.__dict__["_encoding"] = FeatureEncoder(self)
+        return self.__dict__["_encoding"]
+
     def multidiscrete(self, seed: int | None = None) -> gymnasium.spaces.MultiDiscrete:
         return gymnasium.spaces.MultiDiscrete(self.nvec, seed=seed)
 

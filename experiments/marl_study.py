@@ -44,8 +44,8 @@ METRIC = {"power": "power_mw", "latency": "latency_ns"}
 
 def calibrate(config: Path, quantile: float, pilot: int, seed: int) -> list[dict]:
     """The ``quantile`` of each env's target metric over ``pilot`` seeded random designs."""
+    from archgym.app.sweep import load_config
     from archgym.registry import make
-    from archgym.sweep import load_config
 
     sweep = load_config(config)
     seen, out = set(), []
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
             print(json.dumps(row))
         return
     if not args.report_only:
-        from archgym.sweep import load_config, run_sweep
+        from archgym.app.sweep import load_config, run_sweep
 
         start = time.perf_counter()
         summary = run_sweep(load_config(args.config), workers=args.workers, out=args.out)

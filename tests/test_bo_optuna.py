@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import agents
 from archgym import dataset
-from archgym.cli import app
+from archgym.app.cli import app
 from archgym.errors import ArchGymError
 from archgym.objectives import pareto_front
 from archgym.runner import run

@@ -6,7 +6,7 @@ import json
 from typer.testing import CliRunner
 
 from archgym import dataset
-from archgym.cli import app
+from archgym.app.cli import app
 
 runner = CliRunner()
 

@@ -48,7 +48,7 @@ def test_agents_and_action_spaces_follow_the_groups():
 def test_joint_action_is_one_evaluation_with_a_team_reward():
     base = make(TOY_ID, max_steps=2)
     seen = []
-    base.unwrapped.observers.append(seen.append)
+    base.unwrapped.subscribe(seen.append)
     env = parallel_env(base, groups="space")
     obs, _ = env.reset(seed=0)
     assert set(obs) == {"geometry", "control"}

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 import agents
 import archgym  # noqa: F401
 from archgym import dataset, proxy
-from archgym.cli import app
-from archgym.collect import collect, sample_designs
+from archgym.app.cli import app
+from archgym.app.collect import collect, sample_designs
 from archgym.dataset import DatasetWriter
 from archgym.env import DesignEnv
 from archgym.errors import ArchGymError
@@ -194,8 +194,6 @@ def test_wrap_evaluator_names_allowed_cost_models(toy_rf):
         wrap_evaluator(sim, "surrogate", path)
     with pytest.raises(ArchGymError, match="needs proxy="):
         wrap_evaluator(sim, "proxy", None)
-    with pytest.raises(ArchGymError, match="not 'archgym/DRAM-v0'"):
-        wrap_evaluator(sim, "proxy", path, env_id="archgym/DRAM-v0")
 
 
 # ---------------------------------------------------------------------- in the loop
@@ -210,7 +208,7 @@ def test_proxy_env_passes_check_env_and_answers_with_the_proxy(toy_rf):
     env = toy_env(wrap_evaluator(ToyEvaluator(), "proxy", path))
     assert isinstance(env.evaluator, ProxyEvaluator)
     check_env(env, skip_render_check=True)
-    assert env.describe()["cost_model"] == "proxy"
+    assert env.env_spec()["cost_model"] == "proxy"
     designs = list(SPACE.enumerate())[:40]
     expected = p.predict(designs)
     for i, d in enumerate(designs):
@@ -265,7 +263,7 @@ def test_multi_fidelity_needs_an_ensemble(toy_data, tmp_path):
 
 
 def test_dram_env_with_cost_model_proxy(tmp_path):
-    kw = {"trace_length": 300}
+    kw = {"trace_length": 300, "fixed": {"RespQueue": "Fifo"}}
     collect("archgym/DRAM-v0", 40, "lhs", seed=0, out=tmp_path / "ds", env_kwargs=kw)
     p = proxy.train(tmp_path / "ds", "archgym/DRAM-v0", model="rf", env_kwargs=kw,
                     n_estimators=10)
@@ -284,9 +282,17 @@ def test_dram_env_with_cost_model_proxy(tmp_path):
         ev.evaluate_batch([{**designs[0], "RequestBufferSize": 3}])
     with pytest.raises(ArchGymError, match="design space does not match.*PagePolicy"):
         gymnasium.make("archgym/DRAM-v0", cost_model="proxy", proxy=str(path),
-                       fixed={"PagePolicy": "Open"}, **kw)
+                       trace_length=300, fixed={"RespQueue": "Fifo", "PagePolicy": "Open"})
     with pytest.raises(ArchGymError, match=r"stream\[:300\]"):  # trained on another trace cut
-        gymnasium.make("archgym/DRAM-v0", cost_model="proxy", proxy=str(path), trace_length=500)
+        gymnasium.make("archgym/DRAM-v0", cost_model="proxy", proxy=str(path), trace_length=500,
+                       fixed={"RespQueue": "Fifo"})
+    # the same space, but a knob fixed at another value: the env's full spec differs
+    with pytest.raises(ArchGymError, match="fixed=.*Fifo.* in training.*Reorder"):
+        gymnasium.make("archgym/DRAM-v0", cost_model="proxy", proxy=str(path),
+                       trace_length=300, fixed={"RespQueue": "Reorder"})
+    # reward-only parameters may differ: the proxy still applies
+    gymnasium.make("archgym/DRAM-v0", cost_model="proxy", proxy=str(path), objective="power",
+                   max_steps=7, **kw)
 
 
 # ---------------------------------------------------------------------- collection
@@ -321,18 +327,18 @@ def test_collect_resumes_after_sigkill_without_duplicates(tmp_path):
             "--out", str(out)]
     script = textwrap.dedent(f"""
         import sys, tests.toy
-        from archgym.cli import app
+        from archgym.app.cli import app
         sys.argv = ["archgym", *{args!r}]
         app()
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, start_new_session=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.time() + 120
-    while time.time() < deadline and len(list((out / ".collect").glob("*.done"))) < 3:
+    while time.time() < deadline and len(list((out / "_done").glob("*.json"))) < 3:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)  # the parent and its workers, mid-chunk
     proc.wait()
-    done = {f.stem for f in (out / ".collect").glob("*.done")}
+    done = {f.stem for f in (out / "_done").glob("*.json")}
     assert 3 <= len(done) < 20
     kept = {f.name: f.read_bytes() for f in out.glob("part-*.parquet")
             if f.name.split("-")[1] in done}

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from archgym.collect import collect
+from archgym.app.collect import collect
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "experiments/notebooks/proxy_training.ipynb"
 

@@ -16,8 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 import agents
-from archgym import dataset, report, sweep
-from archgym.cli import app
+from archgym import dataset
+from archgym.app import jobs, report, sweep
+from archgym.app.cli import app
 from archgym.errors import ArchGymError
 from archgym.runner import run_id_for
 
@@ -147,7 +148,7 @@ def test_sweep_two_workers_writes_jobs_times_budget_rows(toy_sweep):
         assert rows["step"].tolist() == list(range(1, 13))
         assert rows["seed"].eq(job.seed).all() and rows["searcher"].eq(job.searcher).all()
         assert json.loads(rows["hparams"].iloc[0]) == job.hparams
-        marker = json.loads(sweep.done_path(out, job.run_id).read_text())
+        marker = json.loads(jobs.done_path(out, job.run_id).read_text())
         assert marker["rows"] == 12 and marker["best_reward"] == rows["reward"].max()
     # started again: everything is skipped, nothing is written
     before = sorted(p.name for p in out.iterdir())
@@ -213,7 +214,6 @@ def test_incomplete_job_parts_removed_before_rerun(tmp_path):
     job = plan.jobs[0]
     # a crashed job's leftovers: parts beyond what the rerun writes, and a temporary
     sweep.run_job(job, out)
-    sweep.done_path(out, job.run_id).unlink()
     stale = out / f"part-{job.run_id}-000099.parquet"
     stale.write_bytes((out / f"part-{job.run_id}-000000.parquet").read_bytes())
     (out / f".part-{job.run_id}-000100.parquet.1.tmp").write_bytes(b"half")
@@ -230,9 +230,9 @@ def test_two_sweeps_on_one_dataset_refused(tmp_path):
     plan = sweep.load_config(write(tmp_path, GOOD))
     out = tmp_path / "ds"
     out.mkdir()
-    with open(out / sweep.LOCK_FILE, "a+") as fh:
+    with open(out / jobs.LOCK_FILE, "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
-        with pytest.raises(ArchGymError, match="another sweep is writing"):
+        with pytest.raises(ArchGymError, match="another archgym process is writing"):
             sweep.run_sweep(plan, workers=1, out=out)
     assert not list(out.glob("part-*"))
 

@@ -1,3 +1,10 @@
-"""One module per problem; each registers its environment ids when imported."""
+"""The project's environments and the policies they ship, registered by string.
 
-from archgym.envs import dram  # noqa: F401
+One module per problem holds the env; this table only names them, so ``import archgym``
+imports no environment module and no simulator (each loads on ``gymnasium.make``).
+"""
+
+from archgym.registry import register
+
+DRAM_ID = register("DRAM", "archgym.envs.dram:DramEnv",
+                   "DRAM memory controller (DRAMGym knobs) on a memory trace")

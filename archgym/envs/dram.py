@@ -13,9 +13,10 @@ gamed: a controller that admits one transaction at a time (``MaxActiveTransactio
 shows a near-unloaded latency while requests queue in front of it. The observation is
 DRAMGym's ``[energy, power, latency]``, each mapped to ``v / (v + scale)``.
 
-Objectives: ``"latency"``, ``"power"``, ``"both"`` are ArchGym's target formulation with
-``target_latency`` (ns) and ``target_power`` (mW); ``"energy"`` uses ``target_energy`` (pJ).
-Any other metric name minimises (or, for bandwidth and row-hit rate, maximises) it.
+Objectives: any string of :func:`archgym.objectives.parse` over the metrics above, plus
+ArchGym's aliases ``"latency"``, ``"power"``, ``"both"`` (target formulation with
+``target_latency`` in ns and ``target_power`` in mW) and ``"energy"`` (``target_energy``,
+pJ). A bare metric name optimises it in its direction (bandwidth and row-hit rate up).
 Default targets are physical floors of the device, so an unreachable target never hides
 progress: the unloaded row-hit read latency ``(CL + burst) * tCK``, the precharge-
 standby power of all ranks ``VDD * IDD2N * devices * ranks``, and that power over the
@@ -31,11 +32,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from archgym.contract import digest
 from archgym.env import DesignEnv
 from archgym.errors import ArchGymError
 from archgym.evaluator import Evaluator, MetricSpec
-from archgym.objectives import Objective, Optimize, Target
-from archgym.registry import register
+from archgym.objectives import parse
 from archgym.space import Categorical, DesignSpace, Ordinal
 from simulators.dram import KNOBS, PRESETS, ControllerConfig, simulate
 from simulators.dram.trace import Trace, read_trace
@@ -103,6 +104,8 @@ class DramEvaluator(Evaluator):
         if device not in PRESETS:
             raise ArchGymError(f"unknown DRAM device {device!r}; presets: {', '.join(PRESETS)}")
         self.space, self.trace, self.workload = space, trace, workload
+        self.workload_hash = digest(trace.addr.tobytes(), trace.is_write.tobytes(),
+                                    trace.cycle.tobytes())
         self.device, self.mapping, self.fixed = PRESETS[device], mapping, dict(fixed)
         d = self.device
         floor_power = d.VDD * d.IDD3N * d.devices_per_rank * d.ranks  # mW
@@ -134,17 +137,9 @@ class DramEvaluator(Evaluator):
                 "bandwidth_gbps": r.bandwidth_gbps, "row_hit_rate": r.row_hit_rate}
 
 
-def make_objective(objective: str, specs: Sequence[MetricSpec], targets: Mapping[str, float],
-                   ) -> Objective:
-    by_name = {s.name: s for s in specs}
-    chosen = {"latency": ("latency_ns",), "power": ("power_mw",), "energy": ("energy_pj",),
-              "both": ("power_mw", "latency_ns")}.get(objective)
-    if chosen is not None:
-        return Target({m: targets[m] for m in chosen})
-    if objective in by_name:
-        return Optimize(by_name[objective])
-    raise ArchGymError(f"unknown objective {objective!r}; allowed: latency, power, both, "
-                       f"energy, or a metric: {', '.join(by_name)}")
+#: ArchGym's objective names for DRAMGym (targets from the env's ``target_*`` parameters)
+ALIASES = {"latency": "target:latency_ns", "power": "target:power_mw",
+           "energy": "target:energy_pj", "both": "target:power_mw,latency_ns"}
 
 
 def workload_label(workload: str | Path, trace_length: int | None, device: str,
@@ -166,14 +161,14 @@ class DramEnv(DesignEnv):
     ``proxy_threshold`` and simulates elsewhere (the dataset's ``fidelity`` column says which).
     """
 
-    def __init__(self, workload: str = "stream", objective: str = "latency",
+    objective_aliases = ALIASES
+
+    def __init__(self, workload: str | Path = "stream", objective: str = "latency",
                  target_latency: float | None = None, target_power: float | None = None,
                  target_energy: float | None = None, device: str = "DDR4_8Gb_x8_2400",
                  mapping: str = "rochrababgco", fixed: Mapping[str, Any] | None = None,
                  values: Mapping[str, Sequence[Any]] | None = None,
-                 trace_length: int | None = None, max_steps: int = 100,
-                 cost_model: str = "simulator", proxy: str | None = None,
-                 proxy_threshold: float = 0.05) -> None:
+                 trace_length: int | None = None, max_steps: int = 100) -> None:
         space = knob_space(fixed, values)
         trace = load_workload(workload, trace_length)
         evaluator = DramEvaluator(space, trace, workload_label(workload, trace_length, device,
@@ -185,15 +180,8 @@ class DramEnv(DesignEnv):
             "power_mw": target_power or d.VDD * d.IDD2N * d.devices_per_rank * d.ranks,
         }
         targets["energy_pj"] = target_energy or targets["power_mw"] * evaluator.duration_ns
-        objective_ = make_objective(objective, evaluator.metric_specs, targets)
-        if cost_model != "simulator":
-            from archgym.proxy import wrap_evaluator
-
-            evaluator = wrap_evaluator(evaluator, cost_model, proxy, threshold=proxy_threshold,
-                                       env_id=DRAM_ID)
+        self.targets = targets
+        objective_ = parse(objective, evaluator.metric_specs, ALIASES, targets)
         super().__init__(evaluator, objective_, max_steps=max_steps,
                          observation_metrics=("energy_pj", "power_mw", "latency_ns"))
 
-
-DRAM_ID = register("DRAM", "archgym.envs.dram:DramEnv",
-                   "DRAM memory controller (DRAMGym knobs) on a memory trace")

@@ -1,6 +1,6 @@
 """Proxy cost models: learn an env's metrics from the logged dataset, plug them back in.
 
-- :mod:`archgym.proxy.features`: design -> features, from the :class:`DesignSpace` only.
+- features: the space's mixed one-hot encoding (:mod:`archgym.encoding`).
 - :mod:`archgym.proxy.models`: ``rf``, ``gbt``, ``mlp``, ``gp``.
 - :mod:`archgym.proxy.core`: :func:`train`, :func:`evaluate`, :func:`fit_and_score`,
   :class:`Proxy` (``predict``, ``save``, ``check``), :func:`load`.
@@ -8,6 +8,7 @@
   and :func:`wrap_evaluator` (what an env's ``cost_model=`` calls).
 """
 
+from archgym.encoding import FeatureEncoder
 from archgym.proxy.core import (
     EnvInfo,
     Proxy,
@@ -26,7 +27,6 @@ from archgym.proxy.evaluator import (
     ProxyEvaluator,
     wrap_evaluator,
 )
-from archgym.proxy.features import FeatureEncoder
 from archgym.proxy.models import MODELS
 
 __all__ = ["COST_MODELS", "DEFAULT_THRESHOLD", "MODELS", "EnvInfo", "FeatureEncoder",

@@ -21,9 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import platform
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,9 +33,10 @@ import numpy as np
 import pandas as pd
 
 from archgym.dataset import METRIC_PREFIX, PARAM_PREFIX
+from archgym.encoding import Configs, FeatureEncoder
 from archgym.errors import ArchGymError
 from archgym.evaluator import MetricSpec
-from archgym.proxy.features import Configs, FeatureEncoder
+from archgym.io import atomic_path
 from archgym.proxy.models import Model, make_model
 from archgym.space import DesignSpace
 
@@ -60,24 +59,27 @@ def library_versions() -> dict[str, str]:
 
 @dataclass
 class EnvInfo:
-    """What a proxy must know of its env: id, version, workload, space and metrics."""
+    """What a proxy must know of its env: id, version, workload, space, metrics, and the
+    part of the env's spec that decides a design's metrics (``metric_spec_key``)."""
 
     env_id: str
     env_version: int
     workload: str
     space: DesignSpace
     metric_specs: tuple[MetricSpec, ...]
+    spec_key: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> EnvInfo:
         from archgym import registry
+        from archgym.contract import design_env
 
         env = registry.make(env_id, **dict(env_kwargs or {}))
         try:
-            base = env.unwrapped
-            d = base.describe()
-            return cls(env_id, int(d.get("env_version") or 0), str(d.get("workload", "")),
-                       base.space, tuple(base.evaluator.metric_specs))
+            base = design_env(env.unwrapped)
+            spec = base.env_spec()
+            return cls(env_id, int(spec["version"]), spec["workload"], base.space,
+                       tuple(base.metric_specs), base.metric_spec_key())
         finally:
             env.close()
 
@@ -139,8 +141,11 @@ class Proxy:
         return (mean, std) if return_std else mean
 
     def check(self, env_id: str | None = None, space: DesignSpace | None = None,
-              workload: str | None = None, metrics: Sequence[str] | None = None) -> None:
-        """Refuse an env it was not trained for, naming the mismatch."""
+              workload: str | None = None, metrics: Sequence[str] | None = None,
+              spec_key: Mapping[str, Any] | None = None) -> None:
+        """Refuse an env it was not trained for, naming the mismatch. ``spec_key`` is the
+        env's :meth:`~archgym.contract.EnvBase.metric_spec_key`: every parameter that decides
+        a design's metrics must match (a knob fixed in training must not vary here)."""
         m = self.meta
         if env_id is not None and env_id != m["env_id"]:
             raise ArchGymError(f"proxy was trained for env {m['env_id']!r}, not {env_id!r}")
@@ -160,33 +165,37 @@ class Proxy:
         if missing:
             raise ArchGymError(f"proxy predicts {', '.join(self.metrics)}; the env also needs "
                                f"{', '.join(missing)}")
+        ours = m.get("spec_key")
+        if spec_key is not None and ours is not None:
+            if spec_key["id"] != ours["id"]:
+                raise ArchGymError(f"proxy was trained for env {ours['id']!r}, not "
+                                   f"{spec_key['id']!r}")
+            a, b = ours["kwargs"], spec_key["kwargs"]
+            diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+            if diff:
+                raise ArchGymError("proxy was trained on an env with other parameters: " +
+                                   "; ".join(f"{k}={a.get(k)!r} in training, {b.get(k)!r} here"
+                                             for k in diff))
+            if spec_key["workload_hash"] != ours["workload_hash"]:
+                raise ArchGymError("proxy was trained on other workload content (the "
+                                   "workload's hash differs)")
 
     # ---- persistence
     def save(self, path: str | Path) -> Path:
         """Write the proxy directory atomically (a temporary sibling renamed into place)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2, default=str))
-        joblib.dump({"format": FORMAT, "model": self.model, "metrics": self.metrics,
-                     "log_targets": self.log_targets, "y_mean": self.y_mean,
-                     "y_scale": self.y_scale, "y_clip": self.y_clip}, tmp / "model.joblib")
-        old = None
-        if path.exists():
-            old = path.parent / f".{path.name}.{os.getpid()}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return path
+        with atomic_path(path) as tmp:
+            tmp.mkdir()
+            (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2, default=str))
+            joblib.dump({"format": FORMAT, "model": self.model, "metrics": self.metrics,
+                         "log_targets": self.log_targets, "y_mean": self.y_mean,
+                         "y_scale": self.y_scale, "y_clip": self.y_clip}, tmp / "model.joblib")
+        return Path(path)
 
 
 def load(path: str | Path, env_id: str | None = None, space: DesignSpace | None = None,
-         workload: str | None = None) -> Proxy:
-    """Load a saved proxy; with ``env_id``/``space``/``workload`` refuse a mismatch."""
+         workload: str | None = None, spec_key: Mapping[str, Any] | None = None) -> Proxy:
+    """Load a saved proxy; with ``env_id``/``space``/``workload``/``spec_key`` refuse a
+    mismatch."""
     path = Path(path)
     if not (path / "meta.json").is_file() or not (path / "model.joblib").is_file():
         raise ArchGymError(f"{path} is not a saved proxy (needs meta.json and model.joblib)")
@@ -200,7 +209,7 @@ def load(path: str | Path, env_id: str | None = None, space: DesignSpace | None 
     if proxy.encoder.schema() != meta["feature_schema"]:
         raise ArchGymError(f"{path}: the feature schema saved with the proxy does not match "
                            "this archgym's encoding of its space; retrain it")
-    proxy.check(env_id, space, workload)
+    proxy.check(env_id, space, workload, spec_key=spec_key)
     return proxy
 
 
@@ -303,7 +312,8 @@ def train(data: str | Path | pd.DataFrame, env_id: str, metrics: Sequence[str] |
     specs = {s.name: s for s in info.metric_specs}
     meta = {
         "format": FORMAT, "env_id": env_id, "env_version": info.env_version,
-        "env_kwargs": dict(env_kwargs or {}), "workload": info.workload or
+        "env_kwargs": dict(env_kwargs or {}), "spec_key": info.spec_key,
+        "workload": info.workload or
         (str(df["workload"].iloc[0]) if "workload" in df.columns else ""),
         "space": info.space.to_dict(), "feature_schema": encoder.schema(),
         "metrics": list(metrics),

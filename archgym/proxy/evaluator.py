@@ -49,7 +49,7 @@ class ProxyEvaluator(Evaluator):
             proxy.check(space=reference.space, workload=reference.workload,
                         metrics=reference.metric_names)
             self.space, self.metric_specs = reference.space, tuple(reference.metric_specs)
-            self.workload = reference.workload
+            self.workload, self.workload_hash = reference.workload, reference.workload_hash
         else:
             self.space, self.metric_specs = proxy.space, proxy.metric_specs
             self.workload = str(proxy.meta.get("workload", ""))
@@ -72,9 +72,6 @@ class ProxyEvaluator(Evaluator):
         self.calls += len(configs)
         return self._evaluate_many(configs)
 
-    def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "proxy_model": self.proxy.kind,
-                "proxy_hash": self.proxy.meta.get("training_hash", "")[:16]}
 
 
 class MultiFidelityEvaluator(Evaluator):
@@ -94,7 +91,7 @@ class MultiFidelityEvaluator(Evaluator):
                     metrics=simulator.metric_names)
         self.simulator, self.proxy, self.threshold = simulator, proxy, float(threshold)
         self.space, self.metric_specs = simulator.space, tuple(simulator.metric_specs)
-        self.workload = simulator.workload
+        self.workload, self.workload_hash = simulator.workload, simulator.workload_hash
         self._fidelity: dict[str, str] = {}
         self.proxy_calls = self.simulator_calls = 0
 
@@ -132,18 +129,16 @@ class MultiFidelityEvaluator(Evaluator):
         """Which cost model answered ``config``: ``"proxy"`` or ``"simulator"``."""
         return self._fidelity.get(self.space.key(config), "")
 
-    def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "proxy_model": self.proxy.kind,
-                "threshold": self.threshold}
 
 
 def wrap_evaluator(sim_evaluator: Evaluator, cost_model: str,
                    proxy_path: str | Path | None, threshold: float = DEFAULT_THRESHOLD,
-                   env_id: str | None = None) -> Evaluator:
+                   env: Any = None) -> Evaluator:
     """The evaluator an env uses for ``cost_model`` (one of :data:`COST_MODELS`).
 
     ``proxy_path`` is a directory saved by :meth:`Proxy.save`; it must match the
-    simulator's space, workload and metrics (and ``env_id`` if given).
+    simulator's space, workload and metrics, and, given the ``env``, every parameter of the
+    env that decides a design's metrics (its ``metric_spec_key()``).
     """
     if cost_model not in COST_MODELS:
         raise ArchGymError(f"unknown cost_model {cost_model!r}; allowed: "
@@ -153,8 +148,8 @@ def wrap_evaluator(sim_evaluator: Evaluator, cost_model: str,
     if proxy_path is None or str(proxy_path) == "":
         raise ArchGymError(f"cost_model={cost_model!r} needs proxy=<path of a saved proxy> "
                            "(train one with `archgym proxy train`)")
-    proxy = load(proxy_path, env_id=env_id, space=sim_evaluator.space,
-                 workload=sim_evaluator.workload)
+    proxy = load(proxy_path, space=sim_evaluator.space, workload=sim_evaluator.workload,
+                 spec_key=env.metric_spec_key() if env is not None else None)
     if cost_model == "proxy":
         return ProxyEvaluator(proxy, reference=sim_evaluator)
     return MultiFidelityEvaluator(sim_evaluator, proxy, threshold)

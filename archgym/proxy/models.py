@@ -99,14 +99,10 @@ class MLPModel(Model):
         return torch.nn.Sequential(*layers)
 
     def fit(self, X, Y):
-        import torch
+        from archgym.threads import one_thread
 
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # one thread: deterministic, and no oversubscription
-        try:
+        with one_thread():  # deterministic, and no oversubscription
             return self._fit(X, Y)
-        finally:
-            torch.set_num_threads(threads)
 
     def _fit(self, X, Y):
         import torch

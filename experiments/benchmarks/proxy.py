@@ -32,7 +32,7 @@ ENV_ID = "archgym/DRAM-v0"
 def main() -> None:
     import archgym  # noqa: F401  (registers DRAM-v0)
     from archgym import dataset, registry
-    from archgym.collect import collect
+    from archgym.app.collect import collect
     from archgym.proxy import EnvInfo, ProxyEvaluator, evaluate, train, training_frame
     from archgym.proxy.models import GP_MAX_ROWS
 

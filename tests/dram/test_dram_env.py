@@ -11,7 +11,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from typer.testing import CliRunner
 
 import archgym  # noqa: F401
-from archgym.cli import app
+from archgym.app.cli import app
 from archgym.envs.dram import DEFAULTS, knob_space
 from archgym.errors import ArchGymError
 from simulators.dram import KNOBS, NUM_CONFIGS, ControllerConfig, simulate

@@ -118,7 +118,7 @@ def test_empty_bad_format_and_errors_are_value_errors(tmp_path):
 def test_cli_user_errors_turn_trace_errors_into_one_line(tmp_path):
     import typer
 
-    from archgym.cliutil import user_errors
+    from archgym.app.console import user_errors
 
     p = tmp_path / "bad.trace"
     p.write_text("0x0 READ x\n")

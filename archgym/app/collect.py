@@ -11,23 +11,17 @@ space) the rest is topped up with uniform samples. The same arguments give the s
 The designs are cut into chunks of ``chunk_size`` (a function of ``n`` only, never of the
 worker count). Chunk ``i`` is one dataset run with a deterministic id
 (:func:`archgym.runner.run_id_for` of env, env parameters, ``collect-<sampler>``, ``n``,
-chunk index and size, seed), written as one Parquet part; when it is complete an empty
-``.collect/<run id>.done`` marker is renamed into place. On restart, chunks with a marker
-are skipped, and any part or temporary file of an unmarked chunk is deleted before the chunk
-is run again, so a collection killed at any moment and restarted holds every design exactly
-once. Worker processes use the ``forkserver`` start method (never ``fork``: the parent may
-hold threads of numba, torch or LightGBM).
+chunk index and size, seed), written as one Parquet part, and runs on the resumable executor
+of :mod:`archgym.app.jobs` (the same markers as sweeps), so a collection killed at any moment
+and restarted holds every design exactly once. A sequential env is sampled through its
+design-point view.
 """
 
 from __future__ import annotations
 
-import importlib
-import multiprocessing
-import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,7 +33,6 @@ from archgym.errors import ArchGymError
 from archgym.space import DesignSpace
 
 SAMPLERS = ("random", "lhs", "sobol")
-MARKERS = ".collect"
 
 
 def sample_designs(space: DesignSpace, n: int, sampler: str = "random", seed: int = 0,
@@ -109,42 +102,24 @@ class CollectResult:
                                            if self.seconds > 0 else None)}
 
 
-def _marker(out: Path, run_id: str) -> Path:
-    return out / MARKERS / f"{run_id}.done"
-
-
-def _clear_partial(out: Path, run_id: str) -> None:
-    for f in [*out.glob(f"part-{run_id}-*.parquet"), *out.glob(f".part-{run_id}-*.tmp")]:
-        f.unlink(missing_ok=True)
-
-
-def _run_chunk(env_module: str, env_id: str, env_kwargs: dict[str, Any],
-               configs: list[dict[str, Any]], run_id: str, out: str, searcher: str,
-               hparams: dict[str, Any], seed: int) -> int:
-    """Evaluate one chunk as one dataset run (one Parquet part), then mark it done."""
-    if env_module:
-        importlib.import_module(env_module)  # registers envs living outside archgym
+def _run_chunk(env_id: str, env_kwargs: dict[str, Any], configs: list[dict[str, Any]],
+               run_id: str, searcher: str, hparams: dict[str, Any], seed: int,
+               out: str) -> dict[str, Any]:
+    """Evaluate one chunk as one dataset run (one Parquet part)."""
     from archgym import registry
+    from archgym.contract import design_env
     from archgym.dataset import DatasetRecorder, DatasetWriter
 
-    root = Path(out)
-    _clear_partial(root, run_id)
     env = registry.make(env_id, **env_kwargs)
-    base = env.unwrapped
-    writer = DatasetWriter(root, run_id=run_id, flush_every=len(configs))
+    base = design_env(env)
+    writer = DatasetWriter(out, run_id=run_id, flush_every=len(configs))
     recorder = DatasetRecorder(base, writer, searcher, hparams, seed)
     try:
-        for config in configs:
-            base.step_config(config)
+        base.step_batch(configs)
     finally:
         recorder.detach()  # flushes the chunk's single part
         env.close()
-    marker = _marker(root, run_id)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    tmp = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
-    tmp.write_text(f"{len(configs)}\n")
-    os.replace(tmp, marker)
-    return len(configs)
+    return {"run_id": run_id, "rows": len(configs)}
 
 
 def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, workers: int = 1,
@@ -159,16 +134,18 @@ def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, workers
     import gymnasium
 
     from archgym import registry
+    from archgym.app import jobs
+    from archgym.contract import design_env
     from archgym.runner import run_id_for
 
     env_kwargs = dict(env_kwargs or {})
     if workers < 1:
         raise ArchGymError(f"workers must be >= 1, got {workers}")
     env = registry.make(env_id, **env_kwargs)  # bad ids or parameters fail before any work
-    space = env.unwrapped.space
+    space = design_env(env).space
     env.close()
     entry = gymnasium.registry[env_id].entry_point
-    env_module = entry.partition(":")[0] if isinstance(entry, str) else ""
+    modules = [entry.partition(":")[0]] if isinstance(entry, str) else []
     configs = sample_designs(space, n, sampler, seed)
     size = chunk_size or default_chunk_size(n)
     if size < 1:
@@ -177,38 +154,31 @@ def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, workers
     root = Path(out)
     if root.exists() and not root.is_dir():
         raise ArchGymError(f"--out {root} exists and is not a directory")
-    root.mkdir(parents=True, exist_ok=True)
-    tasks, run_ids, skipped, done = [], [], 0, 0
+    tasks = []
     for i, start in enumerate(range(0, n, size)):
         chunk = configs[start:start + size]
         hparams = {"sampler": sampler, "n": n, "chunk": i, "chunk_size": size}
         run_id = run_id_for(env_id, env_kwargs, searcher, hparams, seed, len(chunk))
-        run_ids.append(run_id)
-        if _marker(root, run_id).exists():
-            skipped += 1
-            done += len(chunk)
-            continue
-        tasks.append((env_module, env_id, env_kwargs, chunk, run_id, str(root), searcher,
-                      hparams, seed))
+        tasks.append(jobs.Task(run_id, _run_chunk, (env_id, env_kwargs, chunk, run_id,
+                                                    searcher, hparams, seed)))
+    done = sum(len(t.args[2]) for t in tasks if jobs.is_done(root, t.run_id))
+    skipped = sum(jobs.is_done(root, t.run_id) for t in tasks)
     if progress is not None:
         progress(done, n)
     t0 = time.perf_counter()
     evaluated = 0
-    if workers == 1 or len(tasks) <= 1:
-        for task in tasks:
-            evaluated += _run_chunk(*task)
-            if progress is not None:
-                progress(done + evaluated, n)
-    else:
-        ctx = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
-            futures = [pool.submit(_run_chunk, *task) for task in tasks]
-            for f in as_completed(futures):
-                evaluated += f.result()
-                if progress is not None:
-                    progress(done + evaluated, n)
-    return CollectResult(root, n, len(run_ids), skipped, evaluated,
-                         time.perf_counter() - t0, run_ids)
+
+    def on_result(task: jobs.Task, summary: dict[str, Any] | None, error: str | None) -> None:
+        nonlocal evaluated
+        if error is not None:
+            raise ArchGymError(f"collection chunk {task.run_id} failed: {error}")
+        evaluated += summary["rows"]
+        if progress is not None:
+            progress(done + evaluated, n)
+
+    jobs.execute(tasks, root, workers, modules, on_result)
+    return CollectResult(root, n, len(tasks), skipped, evaluated,
+                         time.perf_counter() - t0, [t.run_id for t in tasks])
 
 
 # ------------------------------------------------------------------------------ command
@@ -233,7 +203,7 @@ def collect_cmd(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from archgym.cliutil import console, err_console, parse_assignments, user_errors
+    from archgym.app.console import console, err_console, parse_assignments, user_errors
 
     env_kwargs = parse_assignments(env_param, "--env-param")
     with user_errors(), Progress(

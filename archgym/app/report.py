@@ -241,7 +241,7 @@ def cli(
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
 ) -> None:
     """Summary table (best reward, evaluations to target) and plots of a dataset."""
-    from archgym.cliutil import console, user_errors
+    from archgym.app.console import console, user_errors
 
     with user_errors():
         if not path.exists():

@@ -1,6 +1,8 @@
-"""Feature encoding of designs, derived from the :class:`DesignSpace` alone.
+"""The mixed one-hot encoding of designs, derived from the :class:`DesignSpace` alone
+(``space.encoding()``): the features proxies learn from and BO's GP kernels compare.
 
-No environment writes its own encoding: a proxy for any env sees the same kind of features.
+No environment or searcher writes its own encoding: a proxy for any env, and BO on any
+space, see the same kind of features.
 
 - ``Categorical``: one-hot, one feature per choice (``name=value``); no order is implied.
 - ``Ordinal`` with positive numbers spanning a factor of 4 or more (powers of two, buffer
@@ -59,6 +61,26 @@ class FeatureEncoder:
                                     for i, v in enumerate(p.values)}
             self.blocks.append(block)
         self.columns = [f for b in self.blocks for f in b["features"]]
+        # per parameter: grid index -> feature row (None for continuous parameters)
+        self._tables = [self._table(b) for b in self.blocks]
+
+    def _table(self, block: dict[str, Any]) -> np.ndarray | None:
+        p = self.space[block["parameter"]]
+        if block["encoding"] == "onehot":
+            return np.eye(p.cardinality)
+        if "lut" in block:
+            return np.array([[block["lut"][v]] for v in p.values])
+        if p.finite:  # Integer: its unit encoding, one row per value
+            return np.array([[p.to_unit(p.value_at(i))] for i in range(p.cardinality)])
+        return None
+
+    def encode_index(self, Z: np.ndarray) -> np.ndarray:
+        """Features of designs given as rows of grid indices (a ``Real`` parameter's column
+        holds its unit-cube coordinate instead): the fast path for large candidate sets."""
+        Z = np.asarray(Z, dtype=np.float64)
+        cols = [Z[:, [j]] if t is None else t[Z[:, j].astype(np.int64)]
+                for j, t in enumerate(self._tables)]
+        return np.concatenate(cols, axis=1)
 
     @staticmethod
     def _scalar(enc: str, values: Sequence[Any], i: int) -> float:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from archgym.cliutil import console, parse_assignments, user_errors
+from archgym.app.console import console, parse_assignments, user_errors
 
 proxy_app = typer.Typer(no_args_is_help=True,
                         help="Train proxy cost models on a dataset and score them.")

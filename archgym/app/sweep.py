@@ -10,39 +10,35 @@ Config (YAML)::
     searchers:
       - name: random-walk
         grid: {num_changes: [1, 2, 4]}   # a scalar is one fixed value
+      - name: heft                       # an env's policy: runs on the envs it is for
+      - name: ga
+        envs: [archgym/DRAM-v0]          # optional: only these of the sweep's envs
     seeds: 3                      # a count (0, 1, 2) or a list of seeds
     budget: 100                   # evaluations per run
     out: runs/my_sweep            # optional (``--out`` overrides); relative to the cwd
     workers: 4                    # optional (``--workers`` overrides); default: all cores
 
-The whole config is checked before any work starts: an unknown env, env parameter, searcher
-or hyper-parameter, or a value of the wrong type, is an :class:`ArchGymError` naming the file,
-the line and what is allowed. Each env and each searcher setting is constructed once in the
-parent for this, so errors found only by a constructor (a missing workload) are caught too.
+A searcher runs on every env it applies to: policies on the envs that ship them, black-box
+searchers on design-point envs and on sequential envs' design-point views; other pairs are
+left out. The whole config is checked before any work starts: an unknown env, env
+parameter, searcher or hyper-parameter, or a value of the wrong type, is an
+:class:`ArchGymError` naming the file, the line and what is allowed. Each env and each
+searcher setting is constructed once in the parent for this, so errors found only by a
+constructor (a missing workload) are caught too.
 
 Each job writes its rows with its content-hash run id (:func:`archgym.runner.run_id_for`, the
-same id ``archgym run`` gives the same run). When its last row is written, a marker
-``OUT/_done/<run id>.json`` holding its summary is written atomically (temporary file and
-rename). A restarted sweep skips jobs with a marker and deletes the part files of the others
-(``part-<run id>-*.parquet``) before re-running them, so an interrupted sweep, even one killed
-by SIGKILL, resumes without duplicating a row. Workers are started with ``spawn`` and die with
-the sweep (Linux ``PR_SET_PDEATHSIG``, plus a parent watchdog elsewhere), so an orphaned worker
-cannot write behind a restarted sweep; a lock file stops two sweeps sharing one dataset.
+same id ``archgym run`` gives the same run) and runs on the resumable executor of
+:mod:`archgym.app.jobs` (completion markers ``OUT/_done/<run id>.json``): an interrupted sweep,
+even one killed by SIGKILL, resumes without losing a finished job or duplicating a row.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import contextlib
-import importlib
 import itertools
 import json
-import multiprocessing
 import os
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,14 +49,13 @@ from rich.table import Table
 
 import agents
 from archgym import registry
+from archgym.app import jobs as executor
 from archgym.errors import ArchGymError
 from archgym.runner import run_id_for
 
-DONE_DIR = "_done"
-LOCK_FILE = ".sweep.lock"
 TOP_KEYS = ("envs", "searchers", "seeds", "budget", "out", "workers", "imports")
 ENV_KEYS = ("id", "params")
-SEARCHER_KEYS = ("name", "grid")
+SEARCHER_KEYS = ("name", "grid", "envs")
 
 
 # --------------------------------------------------------------------------- YAML with lines
@@ -184,16 +179,6 @@ class _Checker:
         return value
 
 
-def _import_plugins(modules: list[str]) -> None:
-    """Import modules that register envs or searchers; the cwd counts as on the path, as it
-    does for ``python -m``."""
-    cwd = os.getcwd()
-    if cwd not in sys.path and "" not in sys.path:
-        sys.path.append(cwd)
-    for module in modules:
-        importlib.import_module(module)
-
-
 def _why(e: Exception) -> str:
     """An exception as one line; the type is kept unless the message says it all."""
     return str(e) if isinstance(e, ArchGymError | ValueError) else f"{type(e).__name__}: {e}"
@@ -231,7 +216,7 @@ def load_config(path: str | Path) -> Sweep:
         for m, line in zip(mods, mods.lines, strict=True):
             c.string(m, line, "an imports entry")
             try:
-                _import_plugins([m])
+                executor.import_plugins([m])
             except ImportError as e:
                 raise c.error(line, f"cannot import {m!r}: {e}") from None
             imports.append(m)
@@ -279,8 +264,7 @@ def load_config(path: str | Path) -> Sweep:
             env = registry.make(env_id, **params)
         except Exception as e:  # noqa: BLE001 - any constructor error is the config's fault
             raise c.error(pline, f"{env_id} with {params}: {_why(e)}") from None
-        envs.append((env_id, params, env.unwrapped.space))
-        env.close()
+        envs.append((env_id, params, env))
 
     # searchers: every grid value type-checked, every setting constructed once per env
     settings: list[tuple[str, dict[str, Any], int]] = []
@@ -292,9 +276,17 @@ def load_config(path: str | Path) -> Sweep:
                                 f"{', '.join(agents.available())}")
         name = c.string(entry["name"], entry.lines["name"], "searcher name")
         try:
-            cls = agents.searcher_class(name)
+            cls = agents.decision_class(name)
         except ArchGymError as e:
             raise c.error(entry.lines["name"], str(e)) from None
+        only = entry.get("envs")
+        if only is not None:
+            known = [e for e, _, _ in envs]
+            for e_id, eline in zip(c.seq(only, entry.lines["envs"], f"envs of {name}"),
+                                   only.lines, strict=True):
+                if e_id not in known:
+                    raise c.error(eline, f"{name}: env {e_id!r} is not in this sweep's envs "
+                                         f"({', '.join(known)})")
         grid = entry.get("grid") or _Map()
         gline = entry.lines.get("grid", line)
         if not isinstance(grid, dict):
@@ -313,17 +305,30 @@ def load_config(path: str | Path) -> Sweep:
                     raise c.error(vline, str(e)) from None
             axes.append(_plain(values))
         for point in itertools.product(*axes):
-            settings.append((name, dict(zip(grid, point, strict=True)), gline))
+            settings.append((name, dict(zip(grid, point, strict=True)), gline,
+                             None if only is None else list(only), entry.lines["name"]))
 
     jobs: list[Job] = []
     seen: set[str] = set()
     checked: dict[str, dict[str, Any]] = {}  # one construction per design space and setting
-    for env_id, params, space in envs:
-        for name, setting, gline in settings:
-            key = json.dumps([space.to_dict(), name, setting], sort_keys=True, default=str)
+    for name, _, _, only, nline in settings:
+        if not any(agents.applies(name, env.unwrapped) for e_id, _, env in envs
+                   if only is None or e_id in only):
+            raise c.error(nline, f"{name} applies to none of this sweep's envs (a policy "
+                                 "for another env, or a black-box searcher on a sequential "
+                                 "env without a design-point view)")
+    for env_id, params, env in envs:
+        base = env.unwrapped
+        for name, setting, gline, only, _ in settings:
+            if (only is not None and env_id not in only) or not agents.applies(name, base):
+                continue  # pairs that cannot run are left out (`--dry-run` lists the jobs)
+            space = getattr(base.design_point_view(), "space", None)
+            key = json.dumps([env_id if space is None else space.to_dict(), name, setting],
+                             sort_keys=True, default=str)
             if key not in checked:
                 try:
-                    checked[key] = agents.make(name, space, seed=seeds[0], **setting).hparams
+                    checked[key] = agents.for_env(name, env, seed=seeds[0],
+                                                  **setting)[0].hparams
                 except Exception as e:  # noqa: BLE001 - a constructor refusing a setting
                     raise c.error(gline, f"{name} with {setting} on {env_id}: {_why(e)}") \
                         from None
@@ -334,81 +339,31 @@ def load_config(path: str | Path) -> Sweep:
                     continue
                 seen.add(run_id)
                 jobs.append(Job(env_id, params, name, hparams, setting, seed, budget, run_id))
+    for _, _, env in envs:
+        env.close()
     return Sweep(path, jobs, seeds, budget, out, workers, imports)
 
 
 # --------------------------------------------------------------------------- running
 
 
-def done_path(out: Path, run_id: str) -> Path:
-    return out / DONE_DIR / f"{run_id}.json"
-
-
-def is_done(out: Path, run_id: str) -> bool:
-    return done_path(out, run_id).is_file()
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write whole or not at all: a temporary file in the same directory, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, default=str))
-    os.replace(tmp, path)
-
-
-def remove_partial(out: Path, run_id: str) -> int:
-    """Delete the part files (and temporaries) an unfinished run left; returns how many."""
-    files = [*out.glob(f"part-{run_id}-*.parquet"), *out.glob(f".part-{run_id}-*.tmp")]
-    for f in files:
-        f.unlink(missing_ok=True)
-    return len(files)
-
-
-def _watch_parent(parent: int) -> None:
-    """Exit as soon as the sweep that started this worker is gone."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        with contextlib.suppress(Exception):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # died before prctl took effect
-        os._exit(1)
-
-    def watchdog() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watchdog, daemon=True, name="sweep-parent-watchdog").start()
-
-
-def _init_worker(parent: int, modules: list[str]) -> None:
-    _watch_parent(parent)
-    _import_plugins(modules)
-
-
 def run_job(job: Job, out: str | Path) -> dict[str, Any]:
-    """Run one job, write its rows, then its completion marker; returns its summary."""
+    """Run one job and write its rows; returns its summary (the executor writes the marker)."""
     from archgym.dataset import DatasetWriter
     from archgym.runner import run as run_search
 
-    out = Path(out)
     start = time.perf_counter()
     env = registry.make(job.env_id, **job.env_params)
     try:
-        searcher = agents.make(job.searcher, env.unwrapped.space, seed=job.seed, **job.hparams)
+        searcher, target = agents.for_env(job.searcher, env, seed=job.seed, **job.hparams)
         # one part per job: an unfinished job is re-run whole on resume, so flushing each
         # row would only cost files (a sweep of 36,000 evaluations made 36,000 parts)
         writer = DatasetWriter(out, run_id=job.run_id, flush_every=job.budget)
-        result = run_search(env, searcher, job.budget, seed=job.seed, logger=writer)
+        result = run_search(target, searcher, job.budget, seed=job.seed, logger=writer)
     finally:
         env.close()
-    summary = {**job.describe(), **result.summary(), "rows": writer.rows_written,
-               "seconds": round(time.perf_counter() - start, 3)}
-    write_json_atomic(done_path(out, job.run_id), summary)
-    return summary
+    return {**job.describe(), **result.summary(), "rows": writer.rows_written,
+            "seconds": round(time.perf_counter() - start, 3)}
 
 
 def _plugin_modules(sweep: Sweep) -> list[str]:
@@ -421,23 +376,6 @@ def _plugin_modules(sweep: Sweep) -> list[str]:
         if isinstance(entry, str):
             modules.append(entry.partition(":")[0])
     return list(dict.fromkeys(modules))
-
-
-@contextlib.contextmanager
-def _lock(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the dataset for the sweep (released by the kernel on kill)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    with open(out / LOCK_FILE, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise ArchGymError(f"another sweep is writing to {out}; wait for it or use "
-                               "another --out") from None
-        yield
 
 
 def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None = None,
@@ -457,7 +395,7 @@ def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None =
     n_workers = workers or sweep.workers or os.cpu_count() or 1
     if n_workers < 1:
         raise ArchGymError(f"--workers must be >= 1, got {n_workers}")
-    pending = [j for j in sweep.jobs if not is_done(out_dir, j.run_id)]
+    pending = [j for j in sweep.jobs if not executor.is_done(out_dir, j.run_id)]
     summary: dict[str, Any] = {
         "config": str(sweep.path), "out": str(out_dir), "jobs": len(sweep.jobs),
         "skipped": len(sweep.jobs) - len(pending), "pending": len(pending), "ran": 0,
@@ -465,20 +403,9 @@ def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None =
         "dry_run": dry_run,
     }
     if dry_run:
-        summary["job_list"] = [{**j.describe(), "done": is_done(out_dir, j.run_id)}
+        summary["job_list"] = [{**j.describe(), "done": executor.is_done(out_dir, j.run_id)}
                                for j in sweep.jobs]
         return summary
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with _lock(out_dir):
-        for job in pending:
-            remove_partial(out_dir, job.run_id)
-        if pending:
-            _execute(sweep, pending, out_dir, summary, progress, console)
-    return summary
-
-
-def _execute(sweep: Sweep, pending: list[Job], out: Path, summary: dict[str, Any],
-             progress: bool, console: Any) -> None:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -487,29 +414,25 @@ def _execute(sweep: Sweep, pending: list[Job], out: Path, summary: dict[str, Any
         TimeRemainingColumn,
     )
 
-    ctx = multiprocessing.get_context("spawn")
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=console, transient=True, disable=not progress) as bar, \
-            cf.ProcessPoolExecutor(summary["workers"], mp_context=ctx,
-                                   initializer=_init_worker,
-                                   initargs=(os.getpid(), _plugin_modules(sweep))) as pool:
+                  console=console, transient=True, disable=not progress) as bar:
         task = bar.add_task(f"sweep {sweep.path.name}", total=len(pending))
-        futures = {pool.submit(run_job, job, str(out)): job for job in pending}
-        for future in cf.as_completed(futures):
-            job = futures[future]
-            try:
-                result = future.result()
-            except Exception as e:  # noqa: BLE001 - one failed job must not stop the rest
-                remove_partial(out, job.run_id)
+
+        def on_result(t: executor.Task, result: dict[str, Any] | None, error: str | None) -> None:
+            job = t.args[0]
+            if error is not None:
                 summary["failed"].append({"run_id": job.run_id, "env_id": job.env_id,
                                           "searcher": job.searcher, "setting": job.setting,
-                                          "seed": job.seed,
-                                          "error": f"{type(e).__name__}: {e}"})
+                                          "seed": job.seed, "error": error})
             else:
                 summary["ran"] += 1
                 summary["rows"] += result["rows"]
             bar.advance(task)
+
+        executor.execute([executor.Task(j.run_id, run_job, (j,)) for j in sweep.jobs], out_dir,
+                     n_workers, _plugin_modules(sweep), on_result)
+    return summary
 
 
 # --------------------------------------------------------------------------- command line
@@ -527,7 +450,7 @@ def cli(
 ) -> None:
     """Run every env x searcher x hyper-parameter setting x seed of a config into one
     dataset; started again, it runs only the jobs not yet complete."""
-    from archgym.cliutil import console, err_console, user_errors
+    from archgym.app.console import console, err_console, user_errors
 
     with user_errors():
         plan = load_config(config)

@@ -1,0 +1,345 @@
+"""The environment contract: the one protocol every archgym environment offers, and the only
+thing the runner, the dataset, collection, proxies, replay and reports rely on.
+
+Two kinds of environment share it (both are ``gymnasium.Env``):
+
+- **design-point** (:class:`archgym.env.DesignEnv`, ``kind == "design"``): one step evaluates
+  one whole design;
+- **sequential** (:class:`archgym.sequential.SequentialEnv`, ``kind == "sequential"``): an
+  episode builds one design decision by decision, with action masks; the finished design and
+  its metrics are one evaluation.
+
+The protocol (:class:`ArchEnv`, written out in ``docs/env-contract.md``):
+
+``kind``
+    ``"design"`` or ``"sequential"``.
+``space``
+    The :class:`~archgym.space.DesignSpace` of a whole design (a sequential env's is that of
+    its design-point view, or ``None`` when it has none).
+``metric_specs``
+    :class:`~archgym.evaluator.MetricSpec` per metric: name, unit, direction, scale.
+``objective``
+    The :class:`~archgym.objectives.Objective` turning metrics into the reward.
+``env_spec()``
+    A JSON-able dict that re-creates the env: ``id``, ``version``, ``kind``, ``kwargs`` (every
+    constructor parameter, defaults included), ``workload`` and ``workload_hash``,
+    ``cost_model`` and ``objective`` (resolved, e.g. default targets filled in).
+``subscribe(observer)``
+    ``observer(Evaluation)`` is called once per evaluation, whoever drives the env (a
+    searcher, an RL library, a wrapper); returns a function that unsubscribes.
+``evaluate(config)``
+    The metrics of a design as logged in :attr:`Evaluation.config`, without stepping or
+    notifying anyone (what ``archgym replay`` re-simulates).
+
+Constructor parameters are checked against their type hints before ``__init__`` runs (a wrong
+type or unknown name raises :class:`~archgym.errors.ArchGymError` naming the parameter and
+what is allowed), and recorded for ``env_spec()``; subclasses get both by being subclasses.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from archgym.errors import ArchGymError
+from archgym.evaluator import Metrics, MetricSpec
+
+Observer = Callable[["Evaluation"], None]
+
+
+@dataclass
+class Evaluation:
+    """One evaluated (or rejected) design, as observers and the dataset see it.
+
+    ``config`` is the design in the form :meth:`ArchEnv.evaluate` takes back (a design-point
+    env's config; a sequential env's ``actions`` and ``episode_seed``); ``extra`` holds
+    env-specific columns (the finished design, which cost model answered).
+    """
+
+    step: int
+    config: dict[str, Any]
+    metrics: Metrics | None
+    reward: float
+    feasible: bool
+    target_met: bool
+    valid: bool
+    wall_seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ArchEnv(Protocol):
+    """What every archgym env offers beyond ``gymnasium.Env`` (see the module docstring)."""
+
+    kind: str
+    metric_specs: tuple[MetricSpec, ...]
+
+    def env_spec(self) -> dict[str, Any]: ...
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]: ...
+
+    def evaluate(self, config: Mapping[str, Any]) -> Metrics: ...
+
+
+# ----------------------------------------------------------------------- parameter types
+
+
+def _type_name(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    if origin is not None:
+        return {Mapping: "a mapping", dict: "a mapping", Sequence: "a list",
+                list: "a list", tuple: "a list"}.get(origin, getattr(origin, "__name__",
+                                                                     str(origin)))
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+            Path: "a path"}.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+_NO = object()
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    """``value`` converted to ``hint`` (ints to floats, paths to strings), or ``_NO``."""
+    origin = typing.get_origin(hint)
+    if hint is Any or hint is inspect.Parameter.empty:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        for arm in typing.get_args(hint):
+            got = _coerce(value, arm)
+            if got is not _NO:
+                return got
+        return _NO
+    if origin is Literal:
+        return value if value in typing.get_args(hint) else _NO
+    if hint is type(None):
+        return value if value is None else _NO
+    if hint is bool:
+        return value if isinstance(value, bool) else _NO
+    if hint is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else _NO
+    if hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok else _NO
+    if hint is str:
+        return value if isinstance(value, str) else _NO
+    if hint is Path:
+        return value if isinstance(value, str | Path) else _NO
+    if origin in (Mapping, dict) or hint in (Mapping, dict):
+        return value if isinstance(value, Mapping) else _NO
+    if origin in (Sequence, list, tuple) or hint in (Sequence, list, tuple):
+        return value if isinstance(value, Sequence) and not isinstance(value, str) else _NO
+    return value
+
+
+def check_kwargs(cls: type, env_name: str, kwargs: Mapping[str, Any],
+                 extra: Mapping[str, tuple[Any, Any]] = {}) -> dict[str, Any]:  # noqa: B006
+    """Every constructor parameter of ``cls`` (defaults filled in) after checking ``kwargs``
+    against the type hints; ``extra`` adds parameters the base class handles
+    (name -> (default, hint)). Raises :class:`ArchGymError` naming what is allowed."""
+    params = parameters(cls, extra)
+    hints = _hints(cls)
+    hints.update({k: h for k, (_, h) in extra.items()})
+    out: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        if name not in params:
+            raise ArchGymError(f"{env_name} has no parameter {name!r}; parameters: "
+                               f"{', '.join(params) or '(none)'}")
+        got = _coerce(value, hints.get(name, Any))
+        if got is _NO:
+            raise ArchGymError(f"{env_name}: parameter {name!r} must be "
+                               f"{_type_name(hints[name])}, got {value!r}")
+        out[name] = got
+    missing = [n for n, d in params.items() if d is inspect.Parameter.empty and n not in out]
+    if missing:
+        raise ArchGymError(f"{env_name} needs parameter(s) {', '.join(missing)}")
+    return {n: out.get(n, d) for n, d in params.items()}
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls.__init__)
+    except Exception:  # noqa: BLE001 - unresolvable hints: accept any value
+        return {}
+
+
+def parameters(cls: type, extra: Mapping[str, tuple[Any, Any]] = {}  # noqa: B006
+               ) -> dict[str, Any]:
+    """Constructor parameters of ``cls`` -> default (``inspect.Parameter.empty`` if none)."""
+    sig = inspect.signature(cls.__init__)
+    out = {n: p.default for n, p in list(sig.parameters.items())[1:]
+           if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    for name, (default, _) in extra.items():
+        out.setdefault(name, default)
+    return out
+
+
+def parameter_hints(cls: type, extra: Mapping[str, tuple[Any, Any]] = {}  # noqa: B006
+                    ) -> dict[str, str]:
+    """Constructor parameter -> what it accepts, in words (for ``archgym envs ID``)."""
+    hints = {**_hints(cls), **{k: h for k, (_, h) in extra.items()}}
+    return {n: _type_name(hints[n]) if n in hints else "any" for n in parameters(cls, extra)}
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types (paths and unknown objects as strings)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def digest(*parts: Any) -> str:
+    """A short SHA-256 of ``parts`` (bytes, or anything JSON-able), e.g. a workload's hash."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes | bytearray | memoryview)
+                 else json.dumps(jsonable(p), sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------ the base
+
+
+class EnvBase:
+    """What both kinds of env share: parameter checking and recording, observers, the spec.
+
+    Subclasses set ``kind``, ``metric_specs``, ``objective`` and (where meaningful)
+    ``workload`` / ``workload_hash``; they call :meth:`notify` once per evaluation.
+    """
+
+    kind: ClassVar[str] = ""
+    #: parameters the base class accepts on top of the subclass's own (name -> (default, hint))
+    EXTRA_PARAMETERS: ClassVar[dict[str, tuple[Any, Any]]] = {}
+    #: parameters that change only the reward or the episode, never a design's metrics
+    #: (a proxy trained with other values still applies); names starting with ``target``
+    #: count too
+    REWARD_PARAMETERS: ClassVar[frozenset[str]] = frozenset(
+        {"objective", "max_steps", "invalid_reward", "cost_model", "proxy", "proxy_threshold"})
+    workload: str = ""
+    workload_hash: str = ""
+    #: env-specific objective words -> objective strings (``archgym envs ID`` lists them)
+    objective_aliases: ClassVar[dict[str, str]] = {}
+    #: metric -> the default target a ``target:METRIC`` objective uses
+    targets: dict[str, float] = {}
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _recording(cls.__init__)
+
+    def parse_objective(self, text: str):
+        """The objective ``text`` names for this env (:func:`archgym.objectives.parse` with
+        the env's metric specs, aliases and default targets)."""
+        from archgym.objectives import parse
+
+        return parse(text, self.metric_specs, self.objective_aliases, self.targets)
+
+    # ---- observers
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer(evaluation)`` for every evaluation; returns the unsubscriber."""
+        observers = self.__dict__.setdefault("_observers", [])
+        observers.append(observer)
+
+        def unsubscribe() -> None:
+            if observer in observers:
+                observers.remove(observer)
+
+        return unsubscribe
+
+    def notify(self, evaluation: Evaluation) -> None:
+        for observer in list(self.__dict__.get("_observers", ())):
+            observer(evaluation)
+
+    # ---- the spec
+    @property
+    def given_kwargs(self) -> dict[str, Any]:
+        """Every constructor parameter with the value this env was made with."""
+        return dict(self.__dict__.get("_kwargs", {}))
+
+    def env_id(self) -> str:
+        spec = getattr(self, "spec", None)
+        if spec is not None:
+            return spec.id
+        from archgym import registry
+
+        return registry.id_of(type(self)) or f"{type(self).__module__}:{type(self).__name__}"
+
+    def env_spec(self) -> dict[str, Any]:
+        """What re-creates this env (see the module docstring); JSON-able."""
+        from archgym import registry
+
+        env_id = self.env_id()
+        return {"id": env_id, "version": registry.version_of(env_id), "kind": self.kind,
+                "kwargs": jsonable(self.given_kwargs), "workload": str(self.workload),
+                "workload_hash": self.workload_hash, "cost_model": self.cost_model_name(),
+                "objective": jsonable(self.objective.describe())}
+
+    def cost_model_name(self) -> str:
+        return "simulator"
+
+    def metric_spec_key(self) -> dict[str, Any]:
+        """The part of :meth:`env_spec` that decides a design's metrics (what a proxy must
+        match): the id, the workload hash and every parameter but the reward's."""
+        kwargs = {k: v for k, v in jsonable(self.given_kwargs).items()
+                  if k not in self.REWARD_PARAMETERS and not k.startswith("target")}
+        return {"id": self.env_id(), "workload_hash": self.workload_hash, "kwargs": kwargs}
+
+
+def _recording(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap an env's ``__init__``: check and record the outermost call's parameters, and
+    hand base-class parameters (``EXTRA_PARAMETERS``) to the base instead of the subclass."""
+
+    @functools.wraps(init)
+    def wrapper(self: EnvBase, *args: Any, **kwargs: Any) -> None:
+        if "_kwargs" in self.__dict__:  # a subclass's wrapper already did it
+            init(self, *args, **kwargs)
+            return
+        cls = type(self)
+        own = parameters(cls)
+        extra = {k: v for k, v in cls.EXTRA_PARAMETERS.items() if k not in own}
+        named = list(own)
+        if len(args) > len(named):
+            raise ArchGymError(f"{cls.__name__} takes at most {len(named)} positional "
+                               "parameters")
+        given = {**dict(zip(named, args, strict=False)), **kwargs}
+        from archgym import registry
+
+        name = registry.id_of(cls) or cls.__name__
+        full = check_kwargs(cls, name, given, extra)
+        self.__dict__["_kwargs"] = full
+        self.__dict__["_base_kwargs"] = {k: full[k] for k in extra}
+        init(self, **{k: full[k] for k in own})
+
+    return wrapper
+
+
+def design_env(env: Any) -> Any:
+    """The design-point env to run black-box search on: ``env`` itself if it is one, else
+    its design-point view (an :class:`ArchGymError` when the env has none)."""
+    base = env.unwrapped if hasattr(env, "unwrapped") else env
+    view = base.design_point_view()
+    if view is None:
+        raise ArchGymError(f"{base.env_id()} is a sequential environment without a "
+                           "design-point view: black-box searchers cannot run on it; use one "
+                           "of its policies or an RL searcher that handles action masks "
+                           "(see `archgym agents`)")
+    return view
