@@ -10,7 +10,6 @@ from archgym.contract import ArchEnv, Evaluation
 from archgym.env import DesignEnv
 from archgym.errors import ArchGymError
 from archgym.evaluator import Evaluator, Metrics, MetricSpec
-from archgym.registry import load_plugins as _load_plugins
 from archgym.registry import make
 from archgym.sequential import SequentialEnv
 from archgym.space import (
@@ -27,5 +26,3 @@ __version__ = "0.1.0"
 __all__ = ["ArchEnv", "ArchGymError", "Categorical", "Constraint", "DesignEnv", "DesignSpace",
            "Evaluation", "Evaluator", "Integer", "InvalidDesignError", "MetricSpec", "Metrics",
            "Ordinal", "Real", "SequentialEnv", "make"]
-
-_load_plugins()

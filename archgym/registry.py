@@ -5,8 +5,10 @@
 ``gymnasium.make("archgym/<Name>-v<N>")`` imports the env's module (and its simulator) then.
 
 A separate pip package adds environments through the entry-point group ``archgym.envs``: each
-entry point names a function, called once when ``archgym`` is imported, that calls
-:func:`register` (and :func:`register_policy`); keep that function's module light. Searchers
+entry point names a function that calls :func:`register` (and :func:`register_policy`). They
+are called once, the first time the registry is asked anything (``archgym.make``,
+``env_ids()``, the command line), not on ``import archgym``, so a plug-in module may import
+``archgym`` and ``agents`` freely; ``gymnasium.make`` of a plug-in id works after that. Searchers
 have their own group, ``archgym.agents`` (see ``agents.registry``).
 """
 
@@ -55,8 +57,14 @@ def register_policy(name: str, entry_point: str, envs: tuple[str, ...] | list[st
     _POLICIES[name] = _Entry(entry_point, description, tuple(envs))
 
 
+_PLUGINS = {"loaded": False}
+
+
 def load_plugins() -> None:
-    """Call every ``archgym.envs`` entry point (a broken plug-in warns, never breaks)."""
+    """Call every ``archgym.envs`` entry point once (a broken plug-in warns, never breaks)."""
+    if _PLUGINS["loaded"]:
+        return
+    _PLUGINS["loaded"] = True
     for ep in entry_points(group=ENV_GROUP):
         try:
             ep.load()()
@@ -69,6 +77,7 @@ def load_plugins() -> None:
 
 
 def env_ids() -> list[str]:
+    load_plugins()
     return sorted(_ENVS)
 
 
@@ -83,6 +92,7 @@ def _load(entry_point: str) -> Any:
 
 def env_class(env_id: str) -> type:
     """The class behind an id (``ArchGymError`` naming the registered ids if unknown)."""
+    load_plugins()
     if env_id not in _ENVS:
         raise ArchGymError(f"unknown environment {env_id!r}; registered: "
                            f"{', '.join(env_ids()) or '(none)'}")
@@ -125,6 +135,7 @@ def make(env_id: str, **kwargs: Any) -> gymnasium.Env:
 
 def make_from_spec(spec: Mapping[str, Any]) -> gymnasium.Env:
     """Re-create the env an ``env_spec()`` (a dataset row's ``env_spec``) describes."""
+    load_plugins()
     if spec.get("id") not in _ENVS:
         raise ArchGymError(f"the logged env {spec.get('id')!r} is not registered here; "
                            f"registered: {', '.join(env_ids())}")
@@ -139,6 +150,7 @@ def make_from_spec(spec: Mapping[str, Any]) -> gymnasium.Env:
 
 def policy_names(env_id: str | None = None) -> list[str]:
     """Registered policies (for ``env_id`` only, if given)."""
+    load_plugins()
     return sorted(n for n, e in _POLICIES.items() if env_id is None or env_id in e.envs)
 
 

@@ -54,6 +54,7 @@ class SequentialEnv(EnvBase, gymnasium.Env):
     objective: Objective
     space = None  # the design-point view's space, where there is one
     invalid_reward: float = -1.0
+    evaluations: int = 0  # finished episodes over the env's life (the budget's unit)
 
     # ---- what subclasses implement
     def _begin(self, rng: np.random.Generator) -> None:
@@ -129,7 +130,7 @@ class SequentialEnv(EnvBase, gymnasium.Env):
 
     def _emit(self, metrics: Metrics | None, design: dict[str, Any], valid: bool,
               reward: float | None = None) -> None:
-        self.evaluations = getattr(self, "evaluations", 0) + 1
+        self.evaluations += 1
         config = {"actions": list(self._actions), "episode_seed": self._episode_seed}
         if metrics is None:
             ev = Evaluation(self.evaluations, config, None, self.invalid_reward, False, False,

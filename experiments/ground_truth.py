@@ -9,6 +9,10 @@ objective metric of every design (in :meth:`DesignSpace.enumerate` order, so the
 as an exact lookup table), and how it was produced (command, date, versions, git commit,
 trace checksum).
 
+The designs are evaluated in chunks on the resumable job executor of sweeps and collection
+(:mod:`archgym.app.jobs`; chunk results are the completion markers under
+``runs/ground_truth/<name>/``), so an interrupted run picks up where it stopped.
+
 Usage (from the repository root)::
 
     python -m experiments.ground_truth                 # the shipped "cloud_latency" table
@@ -41,6 +45,7 @@ import numpy as np
 from archgym.env import DesignEnv
 from archgym.errors import ArchGymError
 from archgym.evaluator import Evaluator, MetricSpec
+from archgym.io import write_text
 from archgym.objectives import Optimize
 from archgym.space import DesignSpace
 
@@ -70,19 +75,17 @@ def near_optimal(reward: float, optimum: float, rel: float = NEAR) -> bool:
 
 # ------------------------------------------------------------------------ enumeration
 
-_ENV: DesignEnv | None = None
+CHUNK = 256
+WORK_DIR = ROOT / "runs" / "ground_truth"
 
 
-def _init_worker(kwargs: dict[str, Any]) -> None:
-    global _ENV
+def _chunk(kwargs: dict[str, Any], designs: list[dict[str, Any]], out: str) -> dict[str, Any]:
+    """Evaluate one chunk of designs; the summary (the job's marker) holds the results."""
     from archgym.envs.dram import DramEnv
 
-    _ENV = DramEnv(**kwargs)
-
-
-def _evaluate(config: dict[str, Any]) -> tuple[dict[str, float], float]:
-    metrics = _ENV.evaluator.evaluate(config)
-    return metrics, float(_ENV.objective.reward(metrics))
+    env = DramEnv(**kwargs)
+    metrics = [env.evaluate(c) for c in designs]
+    return {"metrics": metrics, "rewards": [float(env.objective.reward(m)) for m in metrics]}
 
 
 def _git_commit() -> str:
@@ -108,19 +111,27 @@ def _trace_sha256(workload: str) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def compute(kwargs: Mapping[str, Any], workers: int | None = None) -> dict[str, Any]:
+def compute(kwargs: Mapping[str, Any], workers: int | None = None,
+            work_dir: Path | None = None) -> dict[str, Any]:
     """Evaluate every design of the sub-space ``kwargs`` describes; the table as a dict."""
+    from archgym.app import jobs
     from archgym.envs.dram import DramEnv
+    from archgym.runner import run_id_for
 
     kwargs = dict(kwargs)
     env = DramEnv(**kwargs)
     space = env.space
     designs = list(space.enumerate())
     workers = workers or multiprocessing.cpu_count()
+    work = Path(work_dir or WORK_DIR / str(kwargs.get("name", "table")))
+    tasks = [jobs.Task(run_id_for(ENV_ID, kwargs, "ground-truth", {"chunk": i}, 0, CHUNK),
+                       _chunk, (kwargs, designs[i:i + CHUNK]))
+             for i in range(0, len(designs), CHUNK)]
     start = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(workers, _init_worker, (kwargs,)) as pool:
-        results = pool.map(_evaluate, designs, chunksize=32)
+    jobs.execute(tasks, work, workers)
     seconds = time.perf_counter() - start
+    chunks = [jobs.read_done(work, t.run_id) for t in tasks]
+    results = [(m, r) for c in chunks for m, r in zip(c["metrics"], c["rewards"], strict=True)]
     metric = env.objective.metrics[0] if len(env.objective.metrics) == 1 else None
     rewards = np.array([r for _, r in results])
     order = np.argsort(-rewards, kind="stable")
@@ -243,13 +254,10 @@ def main(argv: list[str] | None = None) -> None:
                               "fixed": dict(args.fix) if args.fix else DEFAULT_KWARGS["fixed"]}
     if args.values:
         kwargs["values"] = dict(args.values)
-    data = compute(kwargs, args.workers)
+    data = compute(kwargs, args.workers, WORK_DIR / args.name)
     data["name"] = args.name
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = path_for(args.name)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    tmp.replace(out)  # whole or not at all
+    write_text(out, json.dumps(data, indent=1) + "\n")  # whole or not at all
     opt = data["optimum"]
     print(json.dumps({"written": str(out.relative_to(ROOT)), "count": data["count"],
                       "optimum_reward": opt["reward"], "optimum_config": opt["config"],

@@ -18,16 +18,15 @@ targets are physical floors no design reaches, so the config sets reachable ones
 over ``pilot`` random designs (seeded), the values written in the config. Re-calibrate
 after changing the trace length or workloads.
 
-    .venv/bin/python experiments/marl_study.py --calibrate          # print targets
-    .venv/bin/python experiments/marl_study.py --out runs/marl      # sweep + report
-    .venv/bin/python experiments/marl_study.py --out runs/marl --report-only
+    python -m experiments.marl_study --calibrate          # print targets
+    python -m experiments.marl_study --out runs/marl      # sweep + report
+    python -m experiments.marl_study --out runs/marl --report-only
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -35,8 +34,6 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script from anywhere: make the repo importable
-    sys.path.insert(0, str(ROOT))
 
 CONFIG = ROOT / "experiments" / "configs" / "marl_vs_single_agent.yaml"
 METRIC = {"power": "power_mw", "latency": "latency_ns"}

@@ -180,7 +180,9 @@ def test_resume_after_sigkill_runs_only_what_is_missing(tmp_path):
     config = write(tmp_path, SLOW_TOY)
     out = tmp_path / "ds"
     cmd = [str(ARCHGYM), "sweep", str(config), "--workers", "2", "--out", str(out), "--json"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the config imports tests.toy
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
     deadline = time.monotonic() + 300
     while len(list(out.glob("_done/*.json"))) < 2:  # one part per finished job
         assert proc.poll() is None, proc.communicate()
@@ -192,7 +194,7 @@ def test_resume_after_sigkill_runs_only_what_is_missing(tmp_path):
     done_before = len(list((out / "_done").glob("*.json"))) if (out / "_done").exists() else 0
     assert 2 * 25 <= killed_rows < 6 * 25 and done_before < 6  # really interrupted mid-sweep
 
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["skipped"] == done_before and summary["ran"] == 6 - done_before

@@ -70,11 +70,8 @@ def remove_partial(out: Path, run_id: str) -> int:
 
 
 def import_plugins(modules: Sequence[str]) -> None:
-    """Import modules that register extra envs or searchers; the cwd counts as on the
-    path, as it does for ``python -m``."""
-    cwd = os.getcwd()
-    if cwd not in sys.path and "" not in sys.path:
-        sys.path.append(cwd)
+    """Import modules that register extra envs or searchers (installed, or on
+    ``PYTHONPATH``; ``python -m`` puts the working directory there)."""
     for module in modules:
         importlib.import_module(module)
 

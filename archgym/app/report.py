@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +35,8 @@ import typer
 from rich.table import Table
 
 from archgym import dataset
+from archgym.app.jobs import DONE_DIR
+from archgym.io import atomic_path, write_text
 
 PROBLEM = ["env_id", "workload", "objective"]
 GROUP = ["problem", "searcher"]
@@ -54,7 +55,7 @@ def _problem_label(env_id: str, workload: str, objective: str) -> str:
 
 def complete_runs(df: pd.DataFrame, root: str | Path) -> tuple[pd.DataFrame, int]:
     """Rows of runs a sweep marked complete (all rows when there are no markers)."""
-    done = Path(root) / "_done"
+    done = Path(root) / DONE_DIR
     if not done.is_dir():
         return df, 0
     finished = {p.stem for p in done.glob("*.json")}
@@ -114,15 +115,8 @@ def best_so_far(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _save_atomic(fig: Any, path: Path) -> None:
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-    os.replace(tmp, path)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
 
 
 def plot_curves(df: pd.DataFrame, runs: pd.DataFrame, table: pd.DataFrame,
@@ -204,8 +198,8 @@ def report(path: str | Path, target: float | None = None, out: str | Path | None
         / "report"
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {"csv": out_dir / "summary.csv", "json": out_dir / "summary.json"}
-    _write_text_atomic(files["csv"], table.to_csv(index=False))
-    _write_text_atomic(files["json"], json.dumps(to_records(table), indent=1))
+    write_text(files["csv"], table.to_csv(index=False))
+    write_text(files["json"], json.dumps(to_records(table), indent=1))
     if plots:
         files["curves"] = out_dir / "curves.png"
         files["lottery"] = out_dir / "lottery.png"

@@ -6,7 +6,7 @@ DDR4_8Gb_x8_2400 and the ``dramsim3_like`` controller (plus the DRAMSys-knob def
 random trace); and DRAM-v0 environment evaluations per second (``dram_v0_evals_per_s``: 30
 distinct random knob settings on the shipped random workload). DRAMsim3 itself does about
 116,000 requests/s on the random trace on this class of machine.
-Usage: ``python experiments/benchmarks/dram_throughput.py [--n N]``.
+Usage: ``python -m experiments.benchmarks.dram_throughput [--n N]``.
 """
 
 from __future__ import annotations

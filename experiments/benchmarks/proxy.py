@@ -8,7 +8,7 @@ single process: simulator evaluations per second (no cache, distinct designs) ag
 evaluations per second, batched (``Proxy.predict`` and ``ProxyEvaluator.evaluate_batch``,
 which also validates every design).
 
-    .venv/bin/python experiments/benchmarks/proxy.py --sizes 1000,5000,20000
+    python -m experiments.benchmarks.proxy --sizes 1000,5000,20000
 
 Goal (issue 6): nRMSE < 1 % and tau > 0.9 on latency_ns and power_mw; >= 2000x speed-up.
 """
@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 ENV_ID = "archgym/DRAM-v0"
 
