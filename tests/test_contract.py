@@ -248,3 +248,14 @@ def test_no_sys_path_edits_anywhere():
                                                     "workloads", "experiments")
                  for p in (ROOT / d).rglob("*.py") if "sys.path." in p.read_text()]
     assert offenders == []
+
+
+def test_replay_reproduces_a_logged_sweep_exactly(tmp_path):
+    from archgym.app import sweep
+
+    plan = sweep.load_config(ROOT / "experiments" / "configs" / "toy_smoke.yaml")
+    sweep.run_sweep(plan, workers=1, out=tmp_path / "s")
+    df = dataset.load(tmp_path / "s")
+    r = invoke("replay", tmp_path / "s", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["rows"] == int(df["valid"].sum()) > 0
