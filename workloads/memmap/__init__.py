@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from simulators.memmap.program import Hierarchy, Program, read_program
+from simulators.memmap.run import simulate
 from workloads.memmap.generators import (
     TPUV4I,
     mlp,
@@ -29,7 +30,7 @@ from workloads.memmap.generators import (
 )
 
 __all__ = ["TPUV4I", "available", "load", "mlp", "program_path", "random_program", "resnet",
-           "shipped_programs", "transformer"]
+           "shipped_programs", "simulate_json", "transformer"]
 
 
 def _scaled(program: Program, fraction: float) -> Program:
@@ -94,3 +95,22 @@ def load(name_or_file: str | os.PathLike) -> Program:
         return read_program(p)
     raise ValueError(f"{name_or_file!r} is neither a program file nor a shipped program; "
                      f"shipped: {', '.join(available())}")
+
+
+def simulate_json(program: str | os.PathLike, policy: str = "greedy",
+                  time_limit_s: float | None = None) -> dict:
+    """What ``archgym simulate memmap --program FILE|NAME --policy P [--time-limit S]
+    --json`` prints: the result of :func:`simulators.memmap.simulate` as a JSON-ready dict
+    with ``total_time_s``, ``time_saved_s``, ``peak_fast_bytes``, ``valid``,
+    ``proven_optimal`` (policy ``optimal`` only) and ``placement`` (one entry per tensor, in
+    tensor-index order: ``{"tier": "fast", "offset": o}`` or ``{"tier": "slow"}``), among
+    the other figures. ``time_limit_s`` (default 60) bounds the exact solver.
+
+    Raises ``ValueError`` (unknown name or policy, bad time limit), ``ProgramError``
+    (malformed file) or ``FileNotFoundError``, with messages for the user.
+    """
+    if time_limit_s is not None and not (isinstance(time_limit_s, int | float)
+                                         and time_limit_s > 0):
+        raise ValueError(f"--time-limit must be a number of seconds > 0, got {time_limit_s!r}")
+    return simulate(load(program), policy,
+                    time_limit_s=60.0 if time_limit_s is None else time_limit_s).to_dict()

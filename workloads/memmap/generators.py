@@ -166,8 +166,8 @@ def transformer(phase: str, *, layers: int, hidden: int, heads: int, seq_len: in
     attention scores (``QK^T``, scaled), softmax, ``PV``, output projection with bias,
     residual add, layer norm, FFN up-projection with bias, GELU, down-projection with bias,
     residual add. A final layer norm (unless ``final_norm=False``), and with ``vocab`` the
-    tied-embedding LM head (last position only in prefill), end the step. Token embedding lookups are not modelled (a
-    gather reads rows, not the whole table).
+    tied-embedding LM head (last position only in prefill), end the step. Token embedding
+    lookups are not modelled (a gather reads rows, not the whole table).
     """
     if phase not in ("prefill", "decode"):
         raise ValueError(f"phase must be 'prefill' or 'decode', got {phase!r}")
