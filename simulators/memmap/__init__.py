@@ -34,6 +34,13 @@ from simulators.memmap.placement import (
     placement_from_json,
     placement_to_json,
 )
+from simulators.memmap.prefetch import (
+    PrefetchResult,
+    Residency,
+    check_prefetch,
+    from_placement,
+    simulate_prefetch,
+)
 from simulators.memmap.program import (
     SCHEMA,
     Hierarchy,
@@ -66,6 +73,11 @@ __all__ = [
     "Op",
     "Placement",
     "PlacementError",
+    "PrefetchResult",
+    "Residency",
+    "check_prefetch",
+    "from_placement",
+    "simulate_prefetch",
     "Program",
     "ProgramError",
     "Solution",
