@@ -10,42 +10,13 @@ import pytest
 
 from simulators.memmap import Hierarchy, check, evaluate, greedy
 from simulators.memmap.torch_import import TorchImportError, from_torch
+from workloads.memmap.torch_models import gpt_stack
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
 H = Hierarchy(1 << 20, 3.2e12, 256, 6e11, 1e14)
-
-
-class Block(nn.Module):
-    """A GPT-2-style pre-norm block with fused QKV, split into heads (views)."""
-
-    def __init__(self, d: int, heads: int):
-        super().__init__()
-        self.heads = heads
-        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
-        self.fc, self.fc2 = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
-
-    def forward(self, x):
-        b, t, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
-        q, k, v = (z.view(b, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        x = x + self.proj(y.transpose(1, 2).reshape(b, t, d))
-        return x + self.fc2(F.gelu(self.fc(self.ln2(x))))
-
-
-class Stack(nn.Module):
-    def __init__(self, layers: int, d: int, heads: int):
-        super().__init__()
-        self.blocks = nn.ModuleList(Block(d, heads) for _ in range(layers))
-
-    def forward(self, x):
-        for blk in self.blocks:
-            x = blk(x)
-        return x
 
 
 def test_mlp_tensors_sizes_and_flops():
@@ -66,8 +37,7 @@ def test_mlp_tensors_sizes_and_flops():
 
 @pytest.fixture(scope="module")
 def block_program():
-    with torch.device("meta"):
-        m = Stack(2, 64, 4).to(torch.bfloat16)
+    m = gpt_stack(2, 64, 4, dtype=torch.bfloat16)
     return m, from_torch(m, [(2, 16, 64)], hierarchy=H, name="gpt2x")
 
 
@@ -122,8 +92,7 @@ def test_simulator_imports_without_torch():
 
 @pytest.mark.slow
 def test_one_billion_parameters_import_without_allocation():
-    with torch.device("meta"):
-        m = Stack(24, 2048, 16).to(torch.bfloat16)
+    m = gpt_stack(24, 2048, 16, dtype=torch.bfloat16)
     n = sum(q.numel() for q in m.parameters())
     assert n > 1.2e9
     p = from_torch(m, [(1, 128, 2048)], hierarchy=H)
