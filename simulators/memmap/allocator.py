@@ -8,6 +8,8 @@ occupies. Tensor ``i`` fits in a gap when ``align_up(lo) + size <= hi``.
 
 from __future__ import annotations
 
+import numpy as np
+
 from simulators.memmap.program import Program
 
 
@@ -29,14 +31,18 @@ class FastMemory:
         self.ranges = program.live_ranges
         self.sizes = program.sizes
         self.placed: dict[int, int] = {}  #: tensor -> offset
-        self._by_start: list[tuple[int, int, int, int]] = []  #: (first, last, lo, hi)
+        # placed tensors' first op, last op, low and high address (first len(placed) rows)
+        self._spans = np.zeros((4, len(program.tensors)), dtype=np.int64)
 
     def occupied(self, i: int) -> list[tuple[int, int]]:
         """Address ranges taken by placed tensors whose live ranges meet ``i``'s, merged."""
         a, b = self.ranges[i]
-        spans = sorted((lo, hi) for f, l_, lo, hi in self._by_start if f <= b and a <= l_)
+        first, last, lo_, hi_ = self._spans[:, : len(self.placed)]
+        meet = (first <= b) & (last >= a)
+        lows, highs = lo_[meet], hi_[meet]
+        order = np.argsort(lows, kind="stable")
         merged: list[tuple[int, int]] = []
-        for lo, hi in spans:
+        for lo, hi in zip(lows[order].tolist(), highs[order].tolist(), strict=True):
             if merged and lo <= merged[-1][1]:
                 if hi > merged[-1][1]:
                     merged[-1] = (merged[-1][0], hi)
@@ -83,5 +89,5 @@ class FastMemory:
 
     def place(self, i: int, offset: int) -> None:
         a, b = self.ranges[i]
+        self._spans[:, len(self.placed)] = (a, b, offset, offset + self.sizes[i])
         self.placed[i] = offset
-        self._by_start.append((a, b, offset, offset + self.sizes[i]))

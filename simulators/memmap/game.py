@@ -27,6 +27,8 @@ final :class:`~simulators.memmap.cost.MemmapResult`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from simulators.memmap.allocator import FastMemory
@@ -150,18 +152,18 @@ class Game:
     def _paint(self, i: int, offset: int, only: tuple[int, int] | None = None) -> None:
         n_ops, cap = len(self.program.ops), self.program.hierarchy.capacity_bytes
         a, b = self.program.live_ranges[i]
+        if cap == 0:
+            return
         for key in [only] if only else list(self._occ):
             rows, cols = key
-            if cap == 0:
-                continue
             t_edges = np.linspace(0, n_ops, rows + 1)
             a_edges = np.linspace(0, cap, cols + 1)
-            ct = np.clip(np.minimum(t_edges[1:], b + 1) - np.maximum(t_edges[:-1], a), 0, None)
-            ca = np.clip(np.minimum(a_edges[1:], offset + self.program.sizes[i])
-                         - np.maximum(a_edges[:-1], offset), 0, None)
+            ct = np.maximum(np.minimum(t_edges[1:], b + 1) - np.maximum(t_edges[:-1], a), 0)
+            ca = np.maximum(np.minimum(a_edges[1:], offset + self.program.sizes[i])
+                            - np.maximum(a_edges[:-1], offset), 0)
             grid = self._occ[key]
-            grid += np.outer(ct / (n_ops / rows), ca / (cap / cols)).astype(np.float32)
-            np.clip(grid, 0.0, 1.0, out=grid)
+            grid += np.outer(ct * (rows / n_ops), ca * (cols / cap)).astype(np.float32)
+            np.minimum(grid, 1.0, out=grid)
 
     def features(self, lookahead: int = 4) -> np.ndarray:
         """``(lookahead, len(FEATURES))`` float32 rows for the next tensors in game order
@@ -177,7 +179,7 @@ class Game:
             gaps = self.memory.gaps(i) if fits else []
             out[r] = (
                 1.0,
-                np.clip(np.log2(size / cap), -20, 4) if cap else 4.0,
+                min(4.0, max(-20.0, math.log2(size / cap))) if cap else 4.0,
                 float(fits),
                 a / n_ops, b / n_ops, (b - a + 1) / n_ops,
                 self._benefit[i] / slow,
