@@ -205,6 +205,17 @@ class _Reader:
             raise self.fail(where, f"field {key!r} must be {rule}, got {v!r}")
         return v
 
+    def named_items(self, d: dict, key: str):
+        """Yield ``(where, object, name)`` for each element of the non-empty list ``key``;
+        ``where`` reads like ``tensors[3] ('W1')``."""
+        items = self.get(d, key, "program")
+        if not isinstance(items, list) or not items:
+            raise self.fail("program", f"field {key!r} must be a non-empty list")
+        for k, item in enumerate(items):
+            item = self.obj(item, f"{key}[{k}]")
+            name = self.string(item, "name", f"{key}[{k}]")
+            yield f"{key}[{k}] ({name!r})", item, name
+
     def indices(self, d: dict, key: str, where: str, n: int) -> tuple[int, ...]:
         v = self.get(d, key, where)
         if not isinstance(v, list):
@@ -234,30 +245,16 @@ def program_from_dict(d: Any, source: str = "<program>") -> Program:
     if not isinstance(description, str):
         raise r.fail("program", f"field 'description' must be a string, got {description!r}")
 
-    raw_tensors = r.get(d, "tensors", "program")
-    if not isinstance(raw_tensors, list) or not raw_tensors:
-        raise r.fail("program", "field 'tensors' must be a non-empty list")
     tensors = []
-    for i, t in enumerate(raw_tensors):
-        where = f"tensors[{i}]"
-        t = r.obj(t, where)
-        tname = r.string(t, "name", where)
-        where = f"tensors[{i}] ({tname!r})"
+    for where, t, tname in r.named_items(d, "tensors"):
         size = r.integer(t, "size", where, low=1)
         kind = t.get("kind", "")
         if not isinstance(kind, str):
             raise r.fail(where, f"field 'kind' must be a string, got {kind!r}")
         tensors.append(Tensor(tname, size, kind))
 
-    raw_ops = r.get(d, "ops", "program")
-    if not isinstance(raw_ops, list) or not raw_ops:
-        raise r.fail("program", "field 'ops' must be a non-empty list")
     ops = []
-    for j, o in enumerate(raw_ops):
-        where = f"ops[{j}]"
-        o = r.obj(o, where)
-        oname = r.string(o, "name", where)
-        where = f"ops[{j}] ({oname!r})"
+    for where, o, oname in r.named_items(d, "ops"):
         flops = r.number(o, "flops", where, positive=False)
         reads = r.indices(o, "reads", where, len(tensors))
         writes = r.indices(o, "writes", where, len(tensors))
