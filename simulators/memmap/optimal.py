@@ -10,9 +10,18 @@ are slow):
   ``[offset, offset + size)``. CP-SAT states this as one ``NoOverlap2D`` over optional
   rectangles (address x live range, present iff ``x_i``); the HiGHS model uses an ordering
   binary per conflicting pair with big-M ``capacity_bytes``;
-- op time ``t_j >= compute_j``, ``t_j >= fast_per_byte * sum(size_i x_i)`` and
-  ``t_j >= slow_per_byte * (S_j - sum(size_i x_i))`` over the op's distinct operands
-  (``S_j`` their total size); minimise ``sum_j t_j``.
+- op cost: for an op with at most ``TABLE_MAX`` operands that may be fast, one binary per
+  tier assignment of them, exactly one chosen, linked to the ``x_i``, costed exactly (the
+  convex hull of the op's cost, much tighter than the max); otherwise ``t_j >=
+  compute_j``, ``t_j >= fast_per_byte * sum(size_i x_i)`` and ``t_j >= slow_per_byte *
+  (S_j - sum(size_i x_i))`` over the op's distinct operands (``S_j`` their total size);
+- redundant per-op capacity rows: the aligned blocks of the fast tensors live at an op fit
+  in ``align_up(capacity)``;
+- minimise the sum of op costs.
+
+With CP-SAT, a tier DP runs first (:func:`_tier_dp`): the exact minimum of the relaxation
+that keeps only the per-op capacity rows, whose fast set, if it can be packed, is the
+optimum without any search (:func:`optimal`'s ``decompose``).
 
 Every coefficient is an integer in the exact time units of
 :class:`~simulators.memmap.cost.TimeModel`, divided by their common gcd, so the objective
@@ -30,6 +39,7 @@ import itertools
 import math
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 from simulators.memmap.allocator import FastMemory
 from simulators.memmap.cost import TimeModel
@@ -70,9 +80,6 @@ class _Terms:
         self.sizes = program.sizes
         self.slots = {i: (h.capacity_bytes - self.sizes[i]) // h.alignment_bytes
                       for i in self.cand}
-        r = program.live_ranges
-        self.pairs = [(a, b) for n, a in enumerate(self.cand) for b in self.cand[n + 1:]
-                      if r[a][0] <= r[b][1] and r[b][0] <= r[a][1]]
         coeffs = [*model.compute, *(s * model.fast_per_byte for s in self.sizes),
                   *(s * model.slow_per_byte for s in self.sizes)]
         self.g = math.gcd(*coeffs) or 1
@@ -81,6 +88,13 @@ class _Terms:
         self.blocks_cap = -(-h.capacity_bytes // a) * a
         self.ub = [self.op_cost(j, 0) + self.op_cost(j, self.op_total[j])
                    for j in range(len(model.compute))]
+
+    @cached_property
+    def pairs(self) -> list[tuple[int, int]]:
+        """Candidate pairs whose live ranges meet (HiGHS's disjunctions)."""
+        r = self.program.live_ranges
+        return [(a, b) for n, a in enumerate(self.cand) for b in self.cand[n + 1:]
+                if r[a][0] <= r[b][1] and r[b][0] <= r[a][1]]
 
     def op_cost(self, j: int, fast_bytes: int) -> int:
         """Op ``j``'s time (units / g) with ``fast_bytes`` of its operands in fast memory."""
