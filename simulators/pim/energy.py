@@ -7,7 +7,9 @@ DRAM array energies come from the device's IDD currents by the method of
 - an in-bank read of one SIMD word (a MAC operand): ``VDD (IDD4R - IDD3N)`` over one burst,
   scaled by word bits / burst bits, per bank; no I/O energy (the data stays in the bank);
 - a write of a spilled output register into the array: the same with IDD4W;
-- REF: ``VDD (IDD5 - IDD3N) tRFC``; background: ``VDD IDD3N`` per channel over the time.
+- REF: ``VDD (IDD5 - IDD3N) tRFC``; background: ``VDD IDD3N`` per channel over the time;
+- a bus write of one burst into one bank (a KV-cache append): its row activation, the burst
+  (IDD4W) and the I/O energy.
 
 Bus transfers (input-vector writes, output read-back) add the I/O energy per bit: GDDR6
 5.5 pJ/bit (the DQ energy of the GDDR6-AiM power model of Gu et al., "PIM is All You Need",
@@ -73,6 +75,7 @@ class CommandEnergy:
     rd_output: float
     ref: float
     background_mw: float
+    wr_burst: float
 
 
 def device_of(cfg: PimConfig) -> DeviceSpec:
@@ -105,6 +108,7 @@ def command_energy(cfg: PimConfig, concurrent_vectors: int = 1) -> CommandEnergy
         rd_output=inc["read"] * k + burst_bits * io,
         ref=inc["ref"] * k,
         background_mw=inc["act_standby"],
+        wr_burst=(inc["act"] + inc["write"]) * k + burst_bits * io,
     )
 
 

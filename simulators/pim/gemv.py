@@ -86,20 +86,19 @@ def simulate_gemv(M: int, K: int, N: int = 1, config: PimConfig | None = None) -
 
 def energy_of(cfg: PimConfig, counts: dict[str, int], time_ns: float,
               concurrent_vectors: int = 1) -> dict[str, float]:
-    """Energy breakdown (pJ) of per-channel command ``counts`` over ``time_ns`` on every
-    channel of ``cfg``."""
+    """Energy breakdown (pJ) of system-wide command ``counts`` (all channels) over
+    ``time_ns``; every channel of ``cfg`` draws background power for the whole time."""
     e = command_energy(cfg, concurrent_vectors)
-    ch = cfg.total_channels
     return {
-        "activate": counts["act"] * e.act * ch,
-        "mac_array": counts["mac"] * e.mac_array * ch,
-        "mac_alu": counts["mac"] * (e.mac - e.mac_array) * ch,
-        "pim_alu": counts["alu"] * e.alu * ch,
-        "vector_write": counts["wr_vector"] * e.wr_vector * ch,
-        "write_back": counts["wr_output"] * e.wr_output * ch,
-        "read_back": counts["rd_output"] * e.rd_output * ch,
-        "refresh": counts["ref"] * e.ref * ch,
-        "background": e.background_mw * time_ns * ch,
+        "activate": counts["act"] * e.act,
+        "mac_array": counts["mac"] * e.mac_array,
+        "mac_alu": counts["mac"] * (e.mac - e.mac_array),
+        "pim_alu": counts["alu"] * e.alu,
+        "vector_write": counts["wr_vector"] * e.wr_vector,
+        "write_back": counts["wr_output"] * e.wr_output,
+        "read_back": counts["rd_output"] * e.rd_output,
+        "refresh": counts["ref"] * e.ref,
+        "background": e.background_mw * time_ns * cfg.total_channels,
     }
 
 
@@ -112,7 +111,7 @@ def gemv_result(cfg: PimConfig, mp: GemvMapping, stats: EngineStats) -> GemvResu
                 "word_reads": stats.counts["mac"] * units * ch,
                 "word_writes": stats.counts["wr_output"] * units * ch,
                 "macs": stats.counts["mac"] * units * cfg.lanes * mp.concurrent_vectors * ch}
-    energy = energy_of(cfg, stats.counts, time_ns, mp.concurrent_vectors)
+    energy = energy_of(cfg, counts, time_ns, mp.concurrent_vectors)
     pim_pj = sum(energy.values())
     host = get_host(cfg.host)
     host_ns = host.gemv_time_ns(mp.M, mp.K, mp.N, cfg.matrix_bits, cfg.vector_bits,
