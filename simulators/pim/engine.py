@@ -52,8 +52,14 @@ class ChannelEngine:
     """Runs an op program (see ``mapping.build_program``) on one channel."""
 
     def __init__(self, t: PimTiming, commands_per_row: int, *, hide_row_open: bool = False,
-                 vector_turnaround: bool = True, host_turnaround_ps: int = 0) -> None:
+                 vector_turnaround: bool = True, host_turnaround_ps: int = 0,
+                 skip: bool = True, trace: list | None = None) -> None:
+        """``skip=False`` simulates every repetition; ``trace`` (a list) receives
+        ``(time_ps, command, count, spacing_ps)`` for every issued run (with ``skip=True``
+        skipped periods are not traced)."""
         self.t = t
+        self.skip = skip
+        self.trace = trace
         self.per_row = commands_per_row
         self.hide = hide_row_open
         self.vturn = vector_turnaround
@@ -97,6 +103,8 @@ class ChannelEngine:
             yield self.env.timeout(end - now)
         self.t_last, self.occ_last, self.cat_last = end, occ, cat
         self.counts[kind] += n
+        if self.trace is not None:
+            self.trace.append((t, COMMANDS[kind], n, gap))
         return end
 
     def _refresh_if_due(self):
@@ -147,16 +155,16 @@ class ChannelEngine:
     def _mac(self, n: int, slot: int):
         rem = n
         while rem:
+            yield from self._refresh_if_due()
             if self.pos == self.per_row:
                 if self.row_open:
                     yield from self._pre()
                 self.pos = 0
-            if self.pos == 0 and rem >= 3 * self.per_row:
+            if self.skip and self.pos == 0 and rem >= 3 * self.per_row:
                 q = rem // self.per_row
                 yield from self._rep(q, (("mac", self.per_row, slot),))
                 rem -= q * self.per_row
                 continue
-            yield from self._refresh_if_due()
             if not self.row_open:
                 yield from self._act()
             k = min(rem, self.per_row - self.pos)
@@ -220,8 +228,9 @@ class ChannelEngine:
                 setattr(self, name, v + dt)
 
     def _rep(self, count: int, body: tuple):
-        if count == 1:
-            yield from self._ops(body)
+        if count == 1 or not self.skip:
+            for _ in range(count):
+                yield from self._ops(body)
             return
         seen: dict[tuple, tuple] = {}
         i = 0
