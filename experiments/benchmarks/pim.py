@@ -31,6 +31,7 @@ from pathlib import Path
 from simulators.pim import evaluate_design, read_config, simulate_decoding, simulate_gemv
 from simulators.pim.engine import ChannelEngine
 from simulators.pim.gemv import _simulate_channel, pim_timing
+from simulators.pim.geniepim import reference_pim_time
 from simulators.pim.gpt import _weight_gemv
 from simulators.pim.mapping import build_program, map_gemv
 
@@ -93,8 +94,6 @@ def decode_speed(reps: int) -> dict:
 
 
 def agreement() -> dict:
-    from tests.pim.test_pim_geniepim import reference_time
-
     table = {}
     for case in json.loads(REFERENCE.read_text())["cases"]:
         with tempfile.NamedTemporaryFile("w", suffix=".in", delete=False) as f:
@@ -104,7 +103,7 @@ def agreement() -> dict:
         t_err, s_err = [], []
         for row in case["results"]:
             r = simulate_gemv(row["M"], row["K"], row["N"], cfg)
-            ref = reference_time(cfg, row, r.mapping)
+            ref = reference_pim_time(row, r.mapping, cfg.total_banks)
             t_err.append(r.pim_time_ns / ref - 1)
             s_err.append(r.speedup / (row["host_time_ns"] / ref) - 1)
         table[case["name"]] = {

@@ -346,21 +346,31 @@ def apply_sets(config: PimConfig, sets: typing.Iterable[str]) -> PimConfig:
     return config_from_mapping(changes, where="--set", base=config) if changes else config
 
 
+def shipped(folder: str) -> tuple[str, ...]:
+    """Names of the YAML files shipped in ``simulators/pim/<folder>``."""
+    d = resources.files("simulators.pim") / folder
+    return tuple(sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".yaml")))
+
+
+def resolve(path: str | Path, folder: str, what: str) -> Path:
+    """An existing file, else the shipped ``<folder>/<path>.yaml``; else a clear error."""
+    p = Path(path)
+    if p.exists():
+        return p
+    if str(path) in shipped(folder):
+        return Path(str(resources.files("simulators.pim") / folder / f"{path}.yaml"))
+    raise PimInputError(f"{path}: no such file or shipped {what} (shipped: "
+                        f"{', '.join(shipped(folder))})")
+
+
 def preset_names() -> tuple[str, ...]:
     """Names of the shipped YAML configurations."""
-    d = resources.files("simulators.pim") / "configs"
-    return tuple(sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".yaml")))
+    return shipped("configs")
 
 
 def read_config(path: str | Path) -> PimConfig:
     """Read our YAML configuration or a GeniePIM ``config.in`` file (or a shipped name)."""
-    p = Path(path)
-    if not p.exists():
-        if str(path) in preset_names():
-            p = Path(str(resources.files("simulators.pim") / "configs" / f"{path}.yaml"))
-        else:
-            raise PimInputError(f"{path}: no such file or shipped configuration (shipped: "
-                                f"{', '.join(preset_names())})")
+    p = resolve(path, "configs", "configuration")
     try:
         text = p.read_text()
     except (OSError, UnicodeDecodeError) as e:

@@ -251,3 +251,21 @@ def _geniepim_names(message: str) -> str:
         if field and field not in ("host", "timing_ns"):
             message = re.sub(rf"\b{field}\b", f"{key}_LIST", message)
     return message
+
+
+def reference_pim_time(row: dict, mapping: dict, total_banks: int) -> float:
+    """GeniePIM's ``pim_time_ns`` with its split-K padding rescaled to the rows really held.
+
+    With split-K ``s`` and padding, GeniePIM pads to ``pim_gemm_m = M + (R - s M/(m B)) m B``
+    rows at the full K width, where a bank of a split-K group holds ``R m`` rows K/s wide; its
+    row-open and MAC parts scale with the rows, so they are rescaled by
+    ``R m B / (s pim_gemm_m)`` (``docs/pim-fidelity.md``). ``row`` is a reference record
+    (``pim_time_ns``, ``pim_rows`` = ``pim_gemm_m``, ``M``, ``parts_ns``), ``mapping`` our
+    mapping of the same GEMV.
+    """
+    if mapping["split_k"] == 1 or row["pim_rows"] == row["M"]:
+        return row["pim_time_ns"]
+    true_rows = mapping["row_blocks"] * mapping["tile_rows"] * total_banks / mapping["split_k"]
+    parts = row["parts_ns"]
+    rescaled = parts.get("pim_row_overhead_time_ns", 0) + parts.get("pim_gemm_time_ns", 0)
+    return row["pim_time_ns"] - rescaled * (1 - true_rows / row["pim_rows"])

@@ -41,11 +41,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from simulators.pim.config import PimConfig, PimInputError
+from simulators.pim.config import PimConfig, PimInputError, resolve, shipped
 from simulators.pim.energy import asic_area_mm2, command_energy, pim_area_mm2
 from simulators.pim.engine import COMMANDS
 from simulators.pim.gemv import energy_of, pim_timing, run_channel, simulate_gemv
@@ -97,18 +96,13 @@ MODEL_KEYS = tuple(f.name for f in fields(ModelConfig))
 
 
 def model_names() -> tuple[str, ...]:
-    d = resources.files("simulators.pim") / "models"
-    return tuple(sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".yaml")))
+    """Names of the shipped model configurations."""
+    return shipped("models")
 
 
 def read_model(path: str | Path) -> ModelConfig:
     """A model config from a YAML file (keys: ``MODEL_KEYS``) or a shipped model's name."""
-    p = Path(path)
-    if not p.exists():
-        if str(path) not in model_names():
-            raise PimInputError(f"{path}: no such model file or shipped model (shipped: "
-                                f"{', '.join(model_names())})")
-        p = Path(str(resources.files("simulators.pim") / "models" / f"{path}.yaml"))
+    p = resolve(path, "models", "model")
     import yaml
 
     try:

@@ -1,14 +1,14 @@
 """Agreement with AMD GeniePIM on its own configuration format.
 
 ``geniepim_reference.json`` (beside this file; its "provenance" says how it was made) holds
-GeniePIM v0.7.0's host time, PIM time and speed-up for 29 single-valued configurations (its
+GeniePIM v0.7.0's host time, PIM time and speed-up for 31 single-valued configurations (its
 default config.in, then one knob changed at a time: bank counts, SIMD widths, channels and
-stacks, precisions, tile shapes and orders, row size, shared PIM units, compute rates,
-reductions, hidden row opens, turnarounds, vector registers, host bandwidth, DRAM timings,
-optimistic mode, split-K, register checks) x 14 GEMV shapes (including shapes that need
-padding) x N = 1..8. Each configuration is written back in config.in format and read by our
-reader. Our PIM time and speed-up must be within 15 % of GeniePIM's; the host roofline must
-match exactly.
+stacks, precisions, tile shapes and orders, row size, shared PIM units, ALUs per unit,
+compute rates, reductions, hidden row opens, turnarounds, vector registers in either file,
+host bandwidth, DRAM timings, optimistic mode, split-K, register checks) x 14 GEMV shapes
+(including shapes that need padding) x N = 1..8. Each configuration is written back in
+config.in format and read by our reader. Our PIM time and speed-up must be within 15 % of
+GeniePIM's; the host roofline must match exactly.
 
 The tile shape must be GeniePIM's, and the tile order too without split-K (with split-K,
 GeniePIM sizes the tile order by the unsplit row blocks, ``M / (m B)``, where a bank really
@@ -28,29 +28,18 @@ from pathlib import Path
 import pytest
 
 from simulators.pim import read_config, simulate_gemv
+from simulators.pim.geniepim import reference_pim_time
 from simulators.pim.host import get_host
 
 REFERENCE = json.loads(Path(__file__).with_name("geniepim_reference.json").read_text())
 CASES = {c["name"]: c for c in REFERENCE["cases"]}
 
 
-def reference_time(cfg, row: dict, mapping: dict) -> float:
-    """GeniePIM's PIM time, with its split-K padding rescaled to the rows really held."""
-    if mapping["split_k"] == 1 or row["pim_rows"] == row["M"]:
-        return row["pim_time_ns"]
-    true_rows = mapping["row_blocks"] * mapping["tile_rows"] * cfg.total_banks \
-        / mapping["split_k"]
-    scale = true_rows / row["pim_rows"]
-    parts = row["parts_ns"]
-    rescaled = parts.get("pim_row_overhead_time_ns", 0) + parts.get("pim_gemm_time_ns", 0)
-    return row["pim_time_ns"] - rescaled * (1 - scale)
-
-
 def test_reference_provenance():
     p = REFERENCE["provenance"]
     assert p["tool"] == "AMD GeniePIM" and len(p["commit"]) == 40
     assert "run_geniepim_core.py" in p["method"]
-    assert len(CASES) == 29
+    assert len(CASES) == 31
     assert {r["N"] for c in CASES.values() for r in c["results"]} == set(range(1, 9))
 
 
@@ -66,7 +55,7 @@ def test_pim_time_and_speedup_within_15_percent(name, tmp_path):
         r = simulate_gemv(row["M"], row["K"], row["N"], cfg)
         assert r.host_time_ns == pytest.approx(row["host_time_ns"], rel=1e-12)
         assert host.name == "IPU"
-        ref = reference_time(cfg, row, r.mapping)
+        ref = reference_pim_time(row, r.mapping, cfg.total_banks)
         t_err = r.pim_time_ns / ref - 1
         s_err = r.speedup / (row["host_time_ns"] / ref) - 1
         errors.append(t_err)
