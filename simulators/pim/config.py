@@ -51,7 +51,9 @@ class PimConfig:
     input chunk of ``vector_registers`` registers; ``split_k`` splits K over channel groups.
     Special values follow GeniePIM: tile_rows -1 = largest shape without padding, 0 = SIMD
     lanes; tile_order -1 = as many as the registers allow, 0 = all row blocks of a bank;
-    split_k -1 = enough splits to give every bank a row block.
+    split_k -1 = enough splits to give every bank a row block. ``blocking_controller``: the
+    controller waits for every command's slot and bus turnaround before issuing the next
+    (GeniePIM's additive accounting) instead of overlapping row commands with them.
     """
 
     name: str = "pim-gpt"
@@ -100,6 +102,7 @@ class PimConfig:
     host_turnaround_ns: float = 0.0
     vector_write_turnaround: bool = True
     hide_row_open: bool = False
+    blocking_controller: bool = False
     readback: bool = True
     refresh: bool = True
     # baseline host

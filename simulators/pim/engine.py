@@ -53,11 +53,18 @@ class ChannelEngine:
 
     def __init__(self, t: PimTiming, commands_per_row: int, *, hide_row_open: bool = False,
                  vector_turnaround: bool = True, host_turnaround_ps: int = 0,
-                 skip: bool = True, trace: list | None = None) -> None:
-        """``skip=False`` simulates every repetition; ``trace`` (a list) receives
-        ``(time_ps, command, count, spacing_ps)`` for every issued run (with ``skip=True``
-        skipped periods are not traced)."""
+                 blocking: bool = False, skip: bool = True,
+                 trace: list | None = None) -> None:
+        """``blocking``: a blocking in-order controller (GeniePIM's additive accounting):
+        every command waits for the previous command's slot (a PRE's is tRP), a bus write
+        blocks every following non-write command for the WR->RD turnaround, a write-back
+        waits for the
+        RD->WR turnaround before closing the data row, and the bus counts as reading before
+        the program and after each write-back. ``skip=False`` simulates every repetition;
+        ``trace`` (a list) receives ``(time_ps, command, count, spacing_ps)`` for every issued
+        run (with ``skip=True`` skipped periods are not traced)."""
         self.t = t
+        self.blocking = blocking
         self.skip = skip
         self.trace = trace
         self.per_row = commands_per_row
@@ -68,6 +75,7 @@ class ChannelEngine:
         self.last_act = self.last_pre = self.last_mac = NEG
         self.last_wrv = self.last_wro = self.last_rdo = self.busy = NEG
         self.last_pim = NEG
+        self.last_read = 0 if blocking else NEG
         self.pim_free = 0
         self.row_open = False
         self.data_row = True
@@ -88,6 +96,11 @@ class ChannelEngine:
         """Issue ``n`` commands of ``kind`` (spacing ``gap``) once every relation allows."""
         now = self.env.now
         t, why = now, self.cat_last
+        if self.blocking:
+            ready = ready + [(self.t_last + self.occ_last, self.cat_last)]
+            if kind not in (A_WRV, A_WRO):
+                last_wr = max(self.last_wrv, self.last_wro) if self.vturn else self.last_wro
+                ready.append((last_wr + self.t.wr_to_rd, "turnaround"))
         for r, c in ready:
             if r > t:
                 t, why = r, c
@@ -126,13 +139,15 @@ class ChannelEngine:
         self.last_act = end
         self.row_open = True
 
-    def _pre(self, cat: str = "row_open"):
+    def _pre(self, cat: str = "row_open", extra: tuple[int, str] = (NEG, "")):
         t = self.t
         ready = [(self.busy, "refresh"), (self.last_wro + t.wr_to_pre, cat),
-                 (self.last_rdo + t.rtp, cat)]
+                 (self.last_rdo + t.rtp, cat), extra]
         if not (self.hide and self.data_row):
             ready += [(self.last_act + t.ras, cat), (self.last_mac + t.rtp, cat)]
-        end = yield from self._issue(ready, A_PRE, 0, cat)
+        # a blocking controller waits for the precharge to complete (tRP) before going on
+        occ = t.rp if self.blocking and not (self.hide and self.data_row) else 0
+        end = yield from self._issue(ready, A_PRE, occ, cat)
         self.last_pre = end
         self.row_open = False
 
@@ -150,6 +165,7 @@ class ChannelEngine:
         ready = [(self.pim_free, self.cat_last), (self.last_act + rcd, "row_open")]
         end = yield from self._issue(ready + self._after_write(), A_MAC, slot, "mac", n, slot)
         self.last_mac = self.last_pim = end
+        self.last_read = max(self.last_read, end)
         self.pim_free = end + slot
 
     def _mac(self, n: int, slot: int):
@@ -177,6 +193,7 @@ class ChannelEngine:
         end = yield from self._issue([(self.pim_free, self.cat_last)] + self._after_write(),
                                      A_ALU, t.ccd, cat, n, t.ccd)
         self.last_pim = end
+        self.last_read = max(self.last_read, end)
         self.pim_free = end + t.ccd
 
     def _wrv(self, n: int):
@@ -184,6 +201,8 @@ class ChannelEngine:
         after_pim = (self.last_pim + t.rd_to_wr) if self.vturn else self.pim_free
         ready = [(self.last_wrv + t.wr_gap, "vector_write"), (after_pim, "turnaround"),
                  (self.last_rdo + t.rd_to_wr, "turnaround"), (self.busy, "refresh")]
+        if self.blocking and self.vturn:
+            ready.append((self.last_read + t.rd_to_wr, "turnaround"))
         end = yield from self._issue(ready, A_WRV, t.wr_gap, "vector_write", n, t.wr_gap)
         self.last_wrv = end
 
@@ -191,7 +210,8 @@ class ChannelEngine:
         """Close the data row, open an output row, write the outputs, read them back."""
         t = self.t
         if self.row_open:
-            yield from self._pre()
+            turn = (self.last_read + t.rd_to_wr, "turnaround") if self.blocking else (NEG, "")
+            yield from self._pre(extra=turn)
         self.data_row = False
         yield from self._refresh_if_due()
         yield from self._act()
@@ -204,9 +224,11 @@ class ChannelEngine:
             ready = [(self.last_rdo + t.rd_gap, "read_back"),
                      (self.last_wro + t.wr_to_rd, "turnaround"), (self.busy, "refresh")]
             end = yield from self._issue(ready, A_RDO, t.rd_gap, "read_back", reads, t.rd_gap)
-            self.last_rdo = end
+            self.last_rdo = self.last_read = end
         yield from self._pre()
         self.data_row = True
+        if self.blocking:
+            self.last_read = self.t_last
 
     # --------------------------------------------------------------------------- programs
     def _signature(self) -> tuple:
@@ -217,12 +239,12 @@ class ChannelEngine:
 
         return (rel(self.last_act), rel(self.last_pre), rel(self.last_mac), rel(self.last_pim),
                 rel(self.pim_free), rel(self.last_wrv), rel(self.last_wro), rel(self.last_rdo),
-                rel(self.busy), now - self.t_last, self.occ_last, self.cat_last, self.row_open,
-                self.pos)
+                rel(self.busy), rel(self.last_read), now - self.t_last, self.occ_last,
+                self.cat_last, self.row_open, self.pos)
 
     def _shift(self, dt: int) -> None:
         for name in ("last_act", "last_pre", "last_mac", "last_pim", "pim_free", "last_wrv",
-                     "last_wro", "last_rdo", "busy", "t_last"):
+                     "last_wro", "last_rdo", "busy", "t_last", "last_read"):
             v = getattr(self, name)
             if v > NEG:
                 setattr(self, name, v + dt)

@@ -29,9 +29,9 @@ def pim_timing(cfg: PimConfig) -> PimTiming:
 
 @lru_cache(maxsize=8192)
 def _simulate_channel(timing: PimTiming, per_row: int, hide: bool, vturn: bool,
-                      host_ta: int, program: tuple) -> EngineStats:
+                      host_ta: int, blocking: bool, program: tuple) -> EngineStats:
     engine = ChannelEngine(timing, per_row, hide_row_open=hide, vector_turnaround=vturn,
-                           host_turnaround_ps=host_ta)
+                           host_turnaround_ps=host_ta, blocking=blocking)
     return engine.run(program)
 
 
@@ -39,7 +39,7 @@ def run_channel(cfg: PimConfig, timing: PimTiming, program: tuple) -> EngineStat
     """Simulate ``program`` on one channel of ``cfg`` (results are cached)."""
     return _simulate_channel(timing, cfg.words_per_row * cfg.banks_per_pim_unit,
                              cfg.hide_row_open, cfg.vector_write_turnaround,
-                             ps(cfg.host_turnaround_ns), program)
+                             ps(cfg.host_turnaround_ns), cfg.blocking_controller, program)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ its host and its GEMV mapping in ``KEY_LIST=value`` lines; every list may hold s
 comma-separated values that GeniePIM sweeps. We accept one value per list and map each key to
 a :class:`~simulators.pim.config.PimConfig` field (the table below). Lines holding ``#`` are
 comments, as in GeniePIM. Semantics we take from GeniePIM's accounting (``docs/pim-fidelity.md``
-lists them): the DRAM tuple gives ns timings without refresh; the final output read-back is
+lists them): the DRAM tuple gives ns timings without refresh; every term adds up (a blocking
+controller: no command overlaps another's slot or a bus turnaround); the final output
+read-back is
 not part of the PIM time (GeniePIM reports it but leaves it out of ``pim_time_ns``); the
 split-K partial outputs are read at the host's memory bandwidth.
 
@@ -196,7 +198,7 @@ def parse_geniepim(text: str, where: str = "config.in") -> PimConfig:
     for k in FLAGS:
         _flag(raw[k], k, where)
     out: dict[str, Any] = {"name": where.rsplit("/", 1)[-1], "refresh": False,
-                           "readback": False}
+                           "readback": False, "blocking_controller": True}
     for key, field in KEYS.items():
         if field is None or key in ("HOST_PEAK_MEM_COMPUTE", "DRAM_PARAMTERS"):
             continue

@@ -11,10 +11,11 @@ semantics of AMD GeniePIM's knobs):
 - *split-K* ``s`` cuts K into ``s`` slices handled by ``s`` channel groups, each producing a
   partial output that the host or ASIC reads back and adds;
 - the input-vector slice (``K/s`` elements) is written into ``vector_registers`` registers per
-  *chunk*; *tile order* ``T`` row blocks reuse each chunk before the next is written (more
-  reuse, more live output registers), so a group of ``T`` row blocks costs one pass of vector
-  writes and turnarounds; after a group its outputs are written back to a DRAM row and, when
-  asked, read back over the bus;
+  *chunk* (shared by the vectors one MAC serves); *tile order* ``T`` row blocks reuse each
+  chunk before the next is written (more reuse, more live output registers), so a group of
+  ``T`` row blocks costs one pass of vector writes and turnarounds; when the output registers
+  are full (after one group, or after several when row blocks share a register) they are
+  written back to a DRAM row and, when asked, read back over the bus;
 - each bank's data is laid out in the order it is processed, so the MAC stream walks the
   bank's rows once: ``ceil(words / words_per_row)`` row opens per bank and pass;
 - ``N`` vectors: a MAC command serves ``floor(rate)`` vectors when the compute rate allows
@@ -197,7 +198,9 @@ def map_gemv(M: int, K: int, N: int, cfg: PimConfig) -> GemvMapping:
             raise PimInputError(f"GEMV {M}x{K}: a tile's {k_t} input columns need {in_regs} "
                                 f"vector registers, vector_registers={cfg.vector_registers}")
 
-    chunks = 1 if vfile == "command" else _ceil(_ceil(k_slice, e_r), cfg.vector_registers)
+    # the vector registers are shared by the vectors one MAC serves: each gets 1/concurrent
+    per_vector = max(1, cfg.vector_registers // concurrent)
+    chunks = 1 if vfile == "command" else _ceil(_ceil(k_slice, e_r), per_vector)
     return GemvMapping(
         M=M, K=K, N=N, lanes=L, tile_rows=m, tile_cols=k_t, split_k=s, k_slice=k_slice,
         row_blocks=R, padded_rows=padded, words_per_row_block=words_rb,
@@ -263,9 +266,9 @@ def build_program(mp: GemvMapping, cfg: PimConfig, t: PimTiming) -> tuple:
         chunk_regs = [0]
     else:
         regs_total = _ceil(mp.k_slice, e_r)
-        chunk_regs = [min(cfg.vector_registers, regs_total - i * cfg.vector_registers)
-                      for i in range(mp.chunks)]
-        chunk_elems = [min(r * e_r, mp.k_slice - i * cfg.vector_registers * e_r)
+        per_vector = max(1, cfg.vector_registers // conc)
+        chunk_regs = [min(per_vector, regs_total - i * per_vector) for i in range(mp.chunks)]
+        chunk_elems = [min(r * e_r, mp.k_slice - i * per_vector * e_r)
                        for i, r in enumerate(chunk_regs)]
 
     def rb_ops(words: int, e0: int, e1: int, grouped: bool) -> list:
@@ -291,22 +294,31 @@ def build_program(mp: GemvMapping, cfg: PimConfig, t: PimTiming) -> tuple:
             chunks.append(head + tuple(_repeat_runs(rbs)))
             e0 += elems
         ops = _repeat_runs(chunks)
-        tail: list = []
         if reduce:
-            tail.append(("aux", Tg * reduce, "pim_alu"))
+            ops.append(("aux", Tg * reduce, "pim_alu"))
+        return tuple(ops)
+
+    def write_back(pending: int) -> tuple:
+        """Spill the outputs of ``pending`` row blocks (``pack`` share a register)."""
+        regs = _ceil(pending, pack) * mp.output_registers
+        tail: list = []
         if cfg.activation_commands and s == 1:
-            tail.append(("aux", cfg.activation_commands * _ceil(Tg, pack) * mp.output_registers
-                         * u, "pim_alu"))
-        extra = (cfg.acc_spill_commands + compact) * Tg * mp.output_registers * conc * u
+            tail.append(("aux", cfg.activation_commands * regs * u, "pim_alu"))
+        extra = (cfg.acc_spill_commands + compact) * regs * conc * u
         if extra:
             tail.append(("aux", extra, "pim_alu"))
-        writes = max(1, _ceil(Tg * mp.output_registers * spill * conc * u, pack))
-        reads = math.ceil(out_bytes_per_rb * Tg * read_share / t.read_burst_bytes)
-        tail.append(("wb", writes, reads))
-        return tuple(ops + tail)
+        reads = math.ceil(out_bytes_per_rb * pending * read_share / t.read_burst_bytes)
+        tail.append(("wb", regs * spill * conc * u, reads))
+        return tuple(tail)
 
-    # row-block groups of one pass
+    # row-block groups of one pass; the output registers of a group hold the outputs of
+    # ``pack`` groups before they are full and written back
     R, T = mp.row_blocks, mp.tile_order
     words = [mp.words_per_row_block] * (R - 1) + [mp.words_last_row_block]
-    groups = [group(words[i:i + T]) for i in range(0, R, T)]
-    return (("rep", mp.passes, tuple(_repeat_runs(groups))),)
+    groups = [(group(words[i:i + T]), len(words[i:i + T])) for i in range(0, R, T)]
+    blocks = []
+    for j in range(0, len(groups), pack):
+        part = groups[j:j + pack]
+        blocks.append(tuple(_repeat_runs([g for g, _ in part]))
+                      + write_back(sum(n for _, n in part)))
+    return (("rep", mp.passes, tuple(_repeat_runs(blocks))),)

@@ -106,6 +106,10 @@ CASES = [
                acc_spill_commands=1), 640, 1600, 3),
     (PimConfig(device="LPDDR5X_16Gb_x16_7500", channels=1, banks_per_channel=16,
                matrix_bits=8, vector_bits=8, pim_compute_rate=2.0, split_k=1), 4096, 2048, 3),
+    (PimConfig(timing_ns=(("tRP", 21), ("tRCD", 18), ("tCCD", 4.266667), ("tRAS", 42),
+                          ("tRTW", 18.13333333), ("tWTR", 12)), refresh=False, readback=False,
+               blocking_controller=True, channels=2, matrix_bits=8, vector_bits=8,
+               irf_registers=8, vector_registers=8, tile_rows=16, tile_order=4), 3000, 1000, 2),
 ]
 
 
