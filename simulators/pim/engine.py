@@ -15,6 +15,9 @@ happened in between, the system is periodic (it is deterministic), so the remain
 are applied at once: time, command counts and the time breakdown advance by whole periods.
 Skips stop short of the next refresh, which is then simulated.
 
+With ``blocking`` (GeniePIM's accounting) no command overlaps another's slot or a bus
+turnaround; otherwise row commands issue during them (a pipelined in-order controller).
+
 Time breakdown: the gap between two command issues goes first to the previous command's own
 slot (its category) and the rest to the relation that held the next command back (a row
 open, a bus turnaround, a refresh, ...), so the categories add up to the total exactly.
@@ -58,11 +61,10 @@ class ChannelEngine:
         """``blocking``: a blocking in-order controller (GeniePIM's additive accounting):
         every command waits for the previous command's slot (a PRE's is tRP), a bus write
         blocks every following non-write command for the WR->RD turnaround, a write-back
-        waits for the
-        RD->WR turnaround before closing the data row, and the bus counts as reading before
-        the program and after each write-back. ``skip=False`` simulates every repetition;
-        ``trace`` (a list) receives ``(time_ps, command, count, spacing_ps)`` for every issued
-        run (with ``skip=True`` skipped periods are not traced)."""
+        waits for the RD->WR turnaround before closing the data row, and the bus counts as
+        reading before the program and after each write-back. ``skip=False`` simulates every
+        repetition; ``trace`` (a list) receives ``(time_ps, command, count, spacing_ps)`` for
+        every issued run (with ``skip=True`` skipped periods are not traced)."""
         self.t = t
         self.blocking = blocking
         self.skip = skip
