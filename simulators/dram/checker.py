@@ -111,7 +111,7 @@ class _Checker:
         d = self.d
         self.gap("tRAS", t, i, self.last_act[k], d.tRAS, f"{what} comes")
         self.gap("tRTP", t, i, self.last_rd[k], d.AL + d.tRTP, f"{what} after RD comes")
-        self.gap("tWR", t, i, self.last_wr[k], d.CWL + d.AL + d.BL // 2 + d.tWR,
+        self.gap("tWR", t, i, self.last_wr[k], d.CWL + d.AL + d.burst_cycles + d.tWR,
                  f"{what} after WR comes")
 
     def command(self, i, t, c, r, g, b, row, col) -> None:
@@ -190,7 +190,7 @@ class _Checker:
             self.bad("address", t, i, f"{name} to column {col} (a row has "
                                       f"{d.columns_per_row} bursts)")
         self.gap("tRCD", t, i, self.last_act[k], d.tRCD - d.AL, f"{name} after ACT comes")
-        wl_burst = d.CWL + d.AL + d.BL // 2
+        wl_burst = d.CWL + d.AL + d.burst_cycles
         for g2 in range(self.nbg):
             same = g2 == g
             sfx = "_L" if same else "_S"
@@ -222,7 +222,7 @@ def _data_bus(chk: _Checker, cyc, cmd, rank, order) -> None:
     rk = rank[col]
     o = np.argsort(start, kind="stable")
     start, wr, rk, idx, issue = start[o], wr[o], rk[o], idx[o], cyc[col][o]
-    burst = d.BL // 2
+    burst = d.burst_cycles
     switch = (wr[1:] != wr[:-1]) | ((rk[1:] != rk[:-1]) & ~(wr[1:] & wr[:-1]))
     need = start[:-1] + burst + np.where(switch, d.tRTRS, 0)
     for j in np.flatnonzero(start[1:] < need).tolist():
@@ -288,7 +288,7 @@ def _refresh(chk: _Checker, cyc, cmd, rank, order, policy) -> None:
     if policy is None or cyc.size == 0:
         return
     post, pull = policy
-    slack = 2 * d.tRFC + d.tRC + d.CWL + d.AL + d.BL // 2 + d.tWR + d.tRP
+    slack = 2 * d.tRFC + d.tRC + d.CWL + d.AL + d.burst_cycles + d.tWR + d.tRP
     t_end = int(cyc.max())
     for r in range(d.ranks):
         sel = refs & (rank == r)

@@ -37,6 +37,34 @@ Sources
   Simplifications: one pseudo channel (its sibling and the other channels are independent and
   not modelled); the single-cycle-per-command bus stands for HBM's separate row and column
   command buses (a conservative choice).
+- GDDR6_8Gb_x16_16000: one x16 channel of an 8 Gb two-channel GDDR6 SGRAM (JEDEC JESD250;
+  Micron MT61K256M32 8Gb datasheet: 16 banks in 4 bank groups per channel, R[13:0] = 16,384
+  rows, 2 KB page, refresh 16k per 32 ms, so tREFI = 1.953 us), at 16 Gb/s per pin, the
+  speed of SK hynix's GDDR6-AiM (Lee et al., ISSCC 2022), on which PIM-GPT builds. CK runs at
+  1/8 of the data rate (Micron's clocking figure), so tCK = 0.5 ns and a BL16 burst takes
+  2 tCK (``transfers_per_clock`` = 8). JESD250 leaves AC timings to vendors: the core timings
+  are DRAMsim3's ``GDDR6_8Gb_x16.ini`` (tCK 0.66 ns) converted to ns and rounded up to this
+  clock: CL 15.84 ns (32), CWL 10.56 (22), tRCDRD 15.84 (32), tRP 15.84 (32), tRAS 35.64
+  (72), tRTP 1.98 (4), tWR 10.56 (22), tWTR 4.62 (10), tRRD 5.94 (12), tFAW 21.12 (43),
+  tRFC 83.2 (167); tCCD_S = one burst (2); tCCD_L = 2 tCK = 1 ns, the column rate at which
+  AiM's all-bank MAC reaches its published 1 TFLOPS (2 channels x 16 banks x 16 bf16 MACs at
+  1 GHz); IDD0 71, IDD2N 60, IDD3N 61, IDD4R 248, IDD4W 231, IDD5 286 mA at VDD 1.35 V
+  (DRAMsim3's file). Simplifications: tRCDWR (shorter than tRCDRD in GDDR6) is taken equal to
+  tRCDRD; one channel of the two on a die.
+- LPDDR5X_16Gb_x16_7500: one x16 LPDDR5X channel (JEDEC JESD209-5B) at 7500 MT/s in bank-group
+  mode, WCK:CK = 4:1, so CK = 937.5 MHz (tCK 1.0667 ns) and a BL16 burst takes 2 tCK
+  (``transfers_per_clock`` = 8); 16 Gb: 4 bank groups x 4 banks, 65,536 rows, 2 KB page.
+  Timings in ns from JESD209-5B rounded up: tRCD 18 (17), tRPpb 18 (17), tRPab 21 (20), tRAS
+  42 (40), tRTP 7.5 (8), tWR 34 (32), tWTR_S 6.25 (6), tWTR_L 12 (12), tCCD_S 2 tCK, tCCD_L
+  4 tCK (BG mode), tRRD 5 (5), tFAW 20 (19), tRFCab 280 ns (263, 16 Gb), tREFI 3.906 us
+  (3661, rounded down); RL 20, WL 11 (BG mode, DBI off, WL set A). The same tRP/tRCD/tCCD_L/tRAS/tWTR
+  values (in ns) are AMD GeniePIM's default LPDDR5X DRAM tuple (``config.in``), and a 128-bit
+  bus of eight such channels gives the 120 GB/s of GeniePIM's default client-SoC host.
+  Currents: the LPDDR5 specification shipped with DRAMPower v6.2.0's test resources
+  (``lpddr5.json``: IDD0 56.25, IDD2N 33.75, IDD3N 35, IDD4R 157.5, IDD4W 135, IDD5 118 mA,
+  one 1.2 V rail), a representative set rather than a vendor datasheet: LPDDR5X's VDD1/VDD2H/
+  VDD2L/VDDQ rails are folded into one. ``tRPab`` (all-bank precharge) is what a PREA and a
+  PIM all-bank precharge take; the controller engines keep using tRP.
 """
 
 from __future__ import annotations
@@ -94,6 +122,11 @@ class DeviceSpec:
     IDD4R: float
     IDD4W: float
     IDD5: float
+    # data transfers per tCK on the DQ bus: 2 for DDR; 8 for GDDR6 (data at 8x CK) and for
+    # LPDDR5X with WCK:CK = 4:1
+    transfers_per_clock: int = 2
+    # all-bank precharge time where it differs from the per-bank tRP (LPDDR5X); 0: tRP
+    tRPab: int = 0
 
     @property
     def devices_per_rank(self) -> int:
@@ -105,8 +138,13 @@ class DeviceSpec:
 
     @property
     def burst_cycles(self) -> int:
-        """Data-bus cycles of one burst (double data rate: BL / 2)."""
-        return self.BL // 2
+        """Data-bus cycles of one burst (BL / 2 at double data rate)."""
+        return self.BL // self.transfers_per_clock
+
+    @property
+    def tRP_all(self) -> int:
+        """Precharge time of an all-bank precharge."""
+        return self.tRPab or self.tRP
 
     @property
     def RL(self) -> int:
@@ -193,6 +231,37 @@ HBM2_PC_2000 = DeviceSpec(
     VDD=1.2, IDD0=32.5, IDD2N=20, IDD3N=27.5, IDD4R=195, IDD4W=250, IDD5=125,
 )
 
+GDDR6_8Gb_x16_16000 = DeviceSpec(
+    name="GDDR6_8Gb_x16_16000",
+    protocol="GDDR6",
+    source="JESD250; Micron MT61K256M32 datasheet; DRAMsim3 GDDR6_8Gb_x16.ini; AiM ISSCC 2022",
+    tCK_ns=0.5,
+    CL=32, CWL=22, AL=0, BL=16,
+    tRCD=32, tRP=32, tRAS=72, tRTP=4, tWR=22,
+    tWTR_S=10, tWTR_L=10, tCCD_S=2, tCCD_L=2, tRRD_S=12, tRRD_L=12, tFAW=43,
+    tRTRS=1, tRFC=167, tREFI=3906,
+    bankgroups=4, banks_per_group=4, rows=16384, columns=1024,
+    device_width=16, bus_width=16, ranks=1, channels=1,
+    VDD=1.35, IDD0=71, IDD2N=60, IDD3N=61, IDD4R=248, IDD4W=231, IDD5=286,
+    transfers_per_clock=8,
+)
+
+LPDDR5X_16Gb_x16_7500 = DeviceSpec(
+    name="LPDDR5X_16Gb_x16_7500",
+    protocol="LPDDR5X",
+    source="JESD209-5B LPDDR5X-7500 (BG mode); DRAMPower v6.2.0 lpddr5.json currents",
+    tCK_ns=1 / 0.9375,
+    CL=20, CWL=11, AL=0, BL=16,
+    tRCD=17, tRP=17, tRAS=40, tRTP=8, tWR=32,
+    tWTR_S=6, tWTR_L=12, tCCD_S=2, tCCD_L=4, tRRD_S=5, tRRD_L=5, tFAW=19,
+    tRTRS=1, tRFC=263, tREFI=3661,
+    bankgroups=4, banks_per_group=4, rows=65536, columns=1024,
+    device_width=16, bus_width=16, ranks=1, channels=1,
+    VDD=1.2, IDD0=56.25, IDD2N=33.75, IDD3N=35, IDD4R=157.5, IDD4W=135, IDD5=118,
+    transfers_per_clock=8, tRPab=20,
+)
+
 PRESETS: dict[str, DeviceSpec] = {
-    p.name: p for p in (DDR4_8Gb_x8_2400, DDR3_4Gb_x8_1600, LPDDR4_8Gb_x16_3200, HBM2_PC_2000)
+    p.name: p for p in (DDR4_8Gb_x8_2400, DDR3_4Gb_x8_1600, LPDDR4_8Gb_x16_3200, HBM2_PC_2000,
+                        GDDR6_8Gb_x16_16000, LPDDR5X_16Gb_x16_7500)
 }

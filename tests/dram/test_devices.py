@@ -10,7 +10,8 @@ from simulators.dram import PRESETS, ControllerConfig, simulate
 from simulators.dram.checker import check
 from simulators.dram.trace import Trace
 
-NEW = ("DDR3_4Gb_x8_1600", "LPDDR4_8Gb_x16_3200", "HBM2_PC_2000")
+NEW = ("DDR3_4Gb_x8_1600", "LPDDR4_8Gb_x16_3200", "HBM2_PC_2000", "GDDR6_8Gb_x16_16000",
+       "LPDDR5X_16Gb_x16_7500")
 
 # hand-computed: data rate (MT/s) x bus width (bytes)
 PEAK_GBPS = {
@@ -18,6 +19,8 @@ PEAK_GBPS = {
     "DDR3_4Gb_x8_1600": 1.6 * 8,  # 1600 MT/s, 64-bit bus: 12.8 GB/s
     "LPDDR4_8Gb_x16_3200": 3.2 * 2,  # 3200 MT/s, 16-bit channel: 6.4 GB/s
     "HBM2_PC_2000": 2.0 * 8,  # 2 Gb/s per pin, 64-bit pseudo channel: 16 GB/s
+    "GDDR6_8Gb_x16_16000": 16.0 * 2,  # 16 Gb/s per pin, x16 channel: 32 GB/s
+    "LPDDR5X_16Gb_x16_7500": 7.5 * 2,  # 7500 MT/s, x16 channel: 15 GB/s
 }
 # hand-computed: an isolated read to a precharged bank, tRCD + CL + BL/2 cycles, in ns
 CLOSED_READ_NS = {
@@ -25,6 +28,8 @@ CLOSED_READ_NS = {
     "DDR3_4Gb_x8_1600": (11 + 11 + 4) * 1.25,
     "LPDDR4_8Gb_x16_3200": (29 + 28 + 8) * 0.625,
     "HBM2_PC_2000": (14 + 14 + 2) * 1.0,
+    "GDDR6_8Gb_x16_16000": (32 + 32 + 2) * 0.5,  # BL16 at 8 transfers per tCK: 2 cycles
+    "LPDDR5X_16Gb_x16_7500": (17 + 20 + 2) / 0.9375,
 }
 # hand-computed: precharge standby power of all ranks, VDD x IDD2N x devices x ranks, mW
 IDLE_MW = {
@@ -32,6 +37,8 @@ IDLE_MW = {
     "DDR3_4Gb_x8_1600": 1.5 * 32 * 8 * 2,
     "LPDDR4_8Gb_x16_3200": 1.1 * 27 * 1 * 1,
     "HBM2_PC_2000": 1.2 * 20 * 1 * 1,
+    "GDDR6_8Gb_x16_16000": 1.35 * 60 * 1 * 1,
+    "LPDDR5X_16Gb_x16_7500": 1.2 * 33.75 * 1 * 1,
 }
 CONTROLLERS = ("dramsim3_like", ControllerConfig(), ControllerConfig(
     PagePolicy="ClosedAdaptive", Scheduler="FrFcfsGrp", SchedulerBuffer="Shared",
