@@ -125,7 +125,8 @@ def _run_chunk(env_id: str, env_kwargs: dict[str, Any], configs: list[dict[str, 
 def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, workers: int = 1,
             out: str | Path = "runs/collect", env_kwargs: Mapping[str, Any] | None = None,
             chunk_size: int | None = None,
-            progress: Callable[[int, int], None] | None = None) -> CollectResult:
+            progress: Callable[[int, int], None] | None = None,
+            backend: str = "local", address: str | None = None) -> CollectResult:
     """Evaluate ``n`` distinct designs of ``env_id`` into the dataset directory ``out``.
 
     ``progress(done, n)`` is called as chunks complete. ``workers > 1`` runs chunks in that
@@ -176,7 +177,7 @@ def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, workers
         if progress is not None:
             progress(done + evaluated, n)
 
-    jobs.execute(tasks, root, workers, modules, on_result)
+    jobs.execute(tasks, root, workers, modules, on_result, backend, address)
     return CollectResult(root, n, len(tasks), skipped, evaluated,
                          time.perf_counter() - t0, [t.run_id for t in tasks])
 
@@ -195,6 +196,11 @@ def collect_cmd(
     env_param: Annotated[list[str], typer.Option("--env-param", help="k=v")] = [],  # noqa: B006
     chunk_size: Annotated[int | None, typer.Option(
         min=1, help="Designs per chunk (the unit of resumption); default min(100, n).")] = None,
+    backend: Annotated[str, typer.Option(
+        help="local (worker processes) or ray (a Ray cluster; pip install -e '.[ray]').")]
+    = "local",
+    address: Annotated[str | None, typer.Option(
+        help="Address of a running Ray cluster (default: start a local one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Evaluate N distinct sampled designs in parallel into a dataset (resumable)."""
@@ -212,7 +218,8 @@ def collect_cmd(
             disable=as_json or not sys.stderr.isatty()) as bar:
         task = bar.add_task(f"collect {sampler} on {env}", total=n)
         result = collect(env, n, sampler, seed, workers, out, env_kwargs, chunk_size,
-                         progress=lambda done, total: bar.update(task, completed=done))
+                         progress=lambda done, total: bar.update(task, completed=done),
+                         backend=backend, address=address)
     summary = {"env": env, "env_kwargs": env_kwargs, "sampler": sampler, "seed": seed,
                **result.summary()}
     if as_json:

@@ -8,10 +8,20 @@ jobs with a marker and deletes whatever an unmarked job left (its part files and
 temporaries) before running it again, so an execution killed at any moment, even by
 SIGKILL, resumes without losing a completed job or duplicating a row.
 
-Workers are started with ``spawn`` (never ``fork``: the parent may hold threads of numba,
-torch or LightGBM) and die with the parent (Linux ``PR_SET_PDEATHSIG``, plus a watchdog
-elsewhere), so an orphaned worker cannot write behind a restarted run; a lock file stops two
-executions sharing one directory. One worker runs the jobs in this process.
+Backends:
+
+- ``local`` (default): worker processes started with ``spawn`` (never ``fork``: the parent
+  may hold threads of numba, torch or LightGBM) that die with the parent (Linux
+  ``PR_SET_PDEATHSIG``, plus a watchdog elsewhere), so an orphaned worker cannot write
+  behind a restarted run. One worker runs the jobs in this process.
+- ``ray``: one Ray task per job (``pip install -e ".[ray]"``), on the cluster at ``address``
+  or on a local one started for the run with ``workers`` CPUs. Tasks are not retried (a
+  job's rows are only trusted once its marker exists); the output directory must be on a
+  file system every node sees (``docs/cluster.md``). Ray kills a dead driver's tasks, so a
+  killed sweep leaves no writer behind either.
+
+Either way the same jobs write the same rows: results do not depend on the backend. A lock
+file stops two executions sharing one directory.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from archgym.io import write_json
 
 DONE_DIR = "_done"
 LOCK_FILE = ".archgym.lock"
+BACKENDS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,50 @@ def _run(task: Task, out: str) -> dict[str, Any]:
     return summary
 
 
+def _run_on_ray(task: Task, out: str, modules: list[str]) -> dict[str, Any]:
+    _watch_lock(Path(out) / LOCK_FILE)
+    import_plugins(modules)
+    return _run(task, out)
+
+
+def _watch_lock(path: Path) -> None:
+    """Exit as soon as the driver holding ``path``'s lock is gone. A driver killed with the
+    local cluster it started takes the raylet down but not the running task, which would
+    otherwise finish behind a restarted run (on a standing cluster Ray itself ends a dead
+    driver's tasks)."""
+    import fcntl
+
+    def watchdog() -> None:
+        with open(path, "a+") as fh:
+            while True:
+                time.sleep(0.5)
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # the driver still holds it
+                os._exit(1)
+
+    threading.Thread(target=watchdog, daemon=True, name="jobs-driver-watchdog").start()
+
+
+def _ray(workers: int, address: str | None) -> Any:
+    """The ``ray`` module, connected to ``address`` or to a local cluster of ``workers``
+    CPUs started now (its workers see this process's import path)."""
+    try:
+        import ray
+    except ImportError:
+        raise ArchGymError("--backend ray needs Ray: pip install -e \".[ray]\" (or pip "
+                           "install ray)") from None
+    if not ray.is_initialized():
+        if address is None:
+            path = os.pathsep.join(p for p in [os.getcwd(), *sys.path] if p)
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                     logging_level="WARNING", runtime_env={"env_vars": {"PYTHONPATH": path}})
+        else:
+            ray.init(address=address, log_to_driver=False, logging_level="WARNING")
+    return ray
+
+
 @contextlib.contextmanager
 def lock(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``out`` (released by the kernel if the process dies)."""
@@ -129,14 +184,19 @@ def lock(out: Path) -> Iterator[None]:
 def execute(tasks: Sequence[Task], out: str | Path, workers: int = 1,
             modules: Sequence[str] = (),
             on_result: Callable[[Task, dict[str, Any] | None, str | None], None] | None = None,
-            ) -> list[Task]:
+            backend: str = "local", address: str | None = None) -> list[Task]:
     """Run the tasks without a marker in ``out``; returns the ones that were pending.
 
     ``on_result(task, summary, error)`` is called as each finishes (``error`` is one line
     when the job raised: its partial files are removed and the others go on). ``modules`` are
-    imported in each worker first (plug-ins that register envs or searchers).
+    imported in each worker first (plug-ins that register envs or searchers). ``backend``
+    is ``"local"`` or ``"ray"`` (``address``: an existing Ray cluster; default: start one).
     """
-    out = Path(out)
+    if backend not in BACKENDS:
+        raise ArchGymError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+    if address is not None and backend != "ray":
+        raise ArchGymError("--address is the address of a Ray cluster: add --backend ray")
+    out = Path(out).resolve() if backend == "ray" else Path(out)
     with lock(out):
         pending = [t for t in tasks if not is_done(out, t.run_id)]
         for t in pending:
@@ -151,6 +211,20 @@ def execute(tasks: Sequence[Task], out: str | Path, workers: int = 1,
             if on_result is not None:
                 on_result(task, summary, error)
 
+        if backend == "ray" and pending:
+            ray = _ray(workers, address)
+            remote = ray.remote(num_cpus=1, max_retries=0)(_run_on_ray)
+            refs = {remote.remote(t, str(out), list(modules)): t for t in pending}
+            def get(ref: Any) -> dict[str, Any]:
+                try:
+                    return ray.get(ref)
+                except ray.exceptions.RayTaskError as e:  # the job's own error, not Ray's
+                    raise e.cause if isinstance(e.cause, Exception) else e from None
+
+            while refs:
+                (ref,), _ = ray.wait(list(refs), num_returns=1)
+                finish(refs.pop(ref), lambda ref=ref: get(ref))
+            return pending
         if workers <= 1 or len(pending) <= 1:
             for t in pending:
                 finish(t, lambda t=t: _run(t, str(out)))

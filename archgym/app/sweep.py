@@ -379,12 +379,14 @@ def _plugin_modules(sweep: Sweep) -> list[str]:
 
 
 def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None = None,
-              dry_run: bool = False, progress: bool = False, console: Any = None
-              ) -> dict[str, Any]:
-    """Run the sweep's missing jobs on ``workers`` processes; returns a summary.
+              dry_run: bool = False, progress: bool = False, console: Any = None,
+              backend: str = "local", address: str | None = None) -> dict[str, Any]:
+    """Run the sweep's missing jobs on ``workers`` processes (or a Ray cluster); returns a
+    summary.
 
     ``workers`` and ``out`` override the config's; the default worker count is the number of
     cores. With ``dry_run`` nothing is written: the summary lists the jobs and which are done.
+    ``backend="ray"`` runs the jobs on the Ray cluster at ``address`` (default: a local one).
     """
     out_dir = Path(out) if out is not None else sweep.out
     if out_dir is None:
@@ -431,7 +433,7 @@ def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None =
             bar.advance(task)
 
         executor.execute([executor.Task(j.run_id, run_job, (j,)) for j in sweep.jobs], out_dir,
-                     n_workers, _plugin_modules(sweep), on_result)
+                     n_workers, _plugin_modules(sweep), on_result, backend, address)
     return summary
 
 
@@ -446,6 +448,11 @@ def cli(
         help="Dataset directory (default: the config's out:).")] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Check the config and list the jobs; run nothing.")] = False,
+    backend: Annotated[str, typer.Option(
+        help="local (worker processes) or ray (a Ray cluster; pip install -e '.[ray]').")]
+    = "local",
+    address: Annotated[str | None, typer.Option(
+        help="Address of a running Ray cluster (default: start a local one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run every env x searcher x hyper-parameter setting x seed of a config into one
@@ -455,7 +462,8 @@ def cli(
     with user_errors():
         plan = load_config(config)
         summary = run_sweep(plan, workers=workers, out=out, dry_run=dry_run,
-                            progress=not as_json and sys.stderr.isatty(), console=err_console)
+                            progress=not as_json and sys.stderr.isatty(), console=err_console,
+                            backend=backend, address=address)
     if as_json:
         typer.echo(json.dumps(summary, default=str))
     else:
