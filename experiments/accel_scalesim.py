@@ -10,9 +10,11 @@ starts it once per case through its Python API with traces off, and reads back
 Usage (from the repository root)::
 
     python -m experiments.accel_scalesim --scalesim-python /path/to/venv/bin/python \\
-        --out tests/accel/scalesim_reference.json [--only SUBSTRING]
+        --out tests/accel/scalesim_reference.json [--only SUBSTRING] [--resume]
 
-The case list is :data:`CASES`; the test ``tests/accel/test_fidelity.py`` and the benchmark
+The JSON is rewritten after every case, so ``--resume`` continues an interrupted run.
+
+The case list is :func:`cases`; the test ``tests/accel/test_fidelity.py`` and the benchmark
 ``experiments/benchmarks/accel.py`` read the JSON.
 """
 
@@ -185,37 +187,14 @@ def scalesim_python(arg: str | None) -> str | None:
     return sys.executable
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--scalesim-python")
-    ap.add_argument("--out", type=Path, default=REFERENCE)
-    ap.add_argument("--only", default="", help="run only cases whose id contains this")
-    args = ap.parse_args(argv)
-    python = scalesim_python(args.scalesim_python)
-    if python is None:
-        sys.exit("no SCALE-Sim interpreter: pass --scalesim-python or set "
-                 "ARCHGYM_SCALESIM_PYTHON")
-    todo = [c for c in cases() if args.only in c["id"]]
-    env = machine()
-    started = time.time()
-    done = []
-    for i, case in enumerate(todo, 1):
-        case = {**case, "scalesim": run_case(case, python)}
-        done.append(case)
-        print(f"[{i}/{len(todo)}] {case['id']}: {case['scalesim']['seconds']:.2f} s",
-              flush=True)
-    first = done[0]["scalesim"]
-    doc = {
+def _document(done: list[dict], versions: dict, out: Path, env: dict, started: float) -> dict:
+    rel = str(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)
+    return {
         "provenance": {
-            "tool": "SCALE-Sim v3 (PyPI package scalesim)",
-            "scalesim_version": first["scalesim_version"],
-            "python": first["python_version"], "numpy": first["numpy_version"],
+            "tool": "SCALE-Sim v3 (PyPI package scalesim)", **versions,
             "install": "python3 -m venv <venv> && <venv>/bin/pip install 'numpy<2.4' scalesim",
             "command": "python -m experiments.accel_scalesim --scalesim-python "
-                       "<venv>/bin/python --out " + str(args.out.relative_to(ROOT)
-                                                        if args.out.is_relative_to(ROOT)
-                                                        else args.out)
-                       + (f" --only {args.only}" if args.only else ""),
+                       f"<venv>/bin/python --out {rel}",
             "how": "one SCALE-Sim run per case through scalesim.scale_sim.scalesim("
                    "save_disk_space=True, verbose=False, input_type_gemm=<format == gemm>)."
                    "run_scale(); config and one-row topology written by "
@@ -229,14 +208,42 @@ def main(argv: list[str] | None = None) -> None:
         },
         "cases": done,
     }
-    for c in done:
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scalesim-python")
+    ap.add_argument("--out", type=Path, default=REFERENCE)
+    ap.add_argument("--only", default="", help="run only cases whose id contains this")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the cases already in --out and run the missing ones")
+    args = ap.parse_args(argv)
+    python = scalesim_python(args.scalesim_python)
+    if python is None:
+        sys.exit("no SCALE-Sim interpreter: pass --scalesim-python or set "
+                 "ARCHGYM_SCALESIM_PYTHON")
+    env, started, done, versions = machine(), time.time(), [], {}
+    if args.resume and args.out.exists():
+        old = json.loads(args.out.read_text())
+        prov, done = old["provenance"], old["cases"]
+        env = prov["machine"]
+        versions = {k: prov[k] for k in ("scalesim_version", "python", "numpy")}
+    have = {c["id"] for c in done}
+    todo = [c for c in cases() if args.only in c["id"] and c["id"] not in have]
+    for i, case in enumerate(todo, 1):
+        run = run_case(case, python)
+        versions = versions or {"scalesim_version": run["scalesim_version"],
+                                "python": run["python_version"], "numpy": run["numpy_version"]}
         for k in ("scalesim_version", "python_version", "numpy_version"):
-            c["scalesim"].pop(k, None)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    tmp.replace(args.out)
-    print(f"wrote {len(done)} cases to {args.out}")
+            run.pop(k)
+        done.append({**case, "scalesim": run})
+        print(f"[{i}/{len(todo)}] {case['id']}: {run['seconds']:.2f} s", flush=True)
+        text = json.dumps(_document(done, versions, args.out, env, started), indent=1)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_name(args.out.name + ".tmp")
+        tmp.write_text(text + "\n")
+        tmp.replace(args.out)
+    print(f"{len(done)} cases in {args.out}")
 
 
 if __name__ == "__main__":
