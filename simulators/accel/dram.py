@@ -17,8 +17,9 @@ addresses that are new within the chunk. This module computes them
   in SCALE-Sim's exact order (skewed fold by fold) through the chunk rule, with channels
   gathered into blocks of ``g`` when the reordering this implies (at most ``g`` times the
   number of array lanes per fold) stays below 1/64 of a chunk. ``os`` and ``ws`` sweep the
-  IFMAP once per column fold, each time in the same order; past :data:`REPLAY_BUDGET`
-  requests, the sweeps after the second are counted like the second.
+  IFMAP once per column fold, each time in the same order: the first sweep starts with an
+  empty chunk, every later one in the state the previous left, so sweeps after the second
+  are counted like the second.
 
 OFMAP writes (``scalesim/memory/write_buffer.py``): outputs are packed into lines of
 ``ArrayWidth`` words; once more than half of the OFMAP SRAM is occupied, the partial line is
@@ -32,12 +33,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
 
-# IFMAP requests replayed before further identical sweeps are extrapolated.
-REPLAY_BUDGET = 2_000_000
 # Collapsing channels reorders up to g * lanes requests; keep that below cap / GRANULE.
 GRANULE = 64
 
@@ -111,7 +111,7 @@ def _replay(df, h, w, ch, s, fw, ew, m_px, k_win, rows, cols, g, cap, passes):
         kc[k] = k - o * nb
         ky[k] = o // fw
         kx[k] = o - (o // fw) * fw
-    stamp = np.full(h * w * nb, -1, np.int64)
+    stamp = np.full(h * w * nb, -1, np.int32)
     chunk = 0
     fill = 0
     misses = 0
@@ -177,6 +177,7 @@ def _collapse(ch: int, lanes: int, cap: int, align: int) -> int:
     return best
 
 
+@lru_cache(maxsize=1 << 14)
 def ifmap_dram_reads(h: int, w: int, fh: int, fw: int, ch: int, s: int, n: int,
                      rows: int, cols: int, dataflow: str, sram_kb: int) -> int:
     """DRAM reads of the IFMAP SRAM for one layer (see the module docstring)."""
@@ -195,19 +196,10 @@ def ifmap_dram_reads(h: int, w: int, fh: int, fw: int, ch: int, s: int, n: int,
     else:
         g = _collapse(ch, rows if dataflow == "ws" else cols, cap, math.gcd(rows, ch))
     df = ("os", "ws", "is").index(dataflow)
-    per_pass = _valid_requests(h, w, fh, fw, s) * (ch // g)
-    replayed = min(passes, max(2, REPLAY_BUDGET // per_pass))
+    replayed = min(passes, 2)
     misses, last = _replay(df, h, w, ch, s, fw, ew, m_px, k_win // g, rows, cols, g, cap,
                            replayed)
     return int(misses + (passes - replayed) * last)
-
-
-def _valid_requests(h: int, w: int, fh: int, fw: int, s: int) -> int:
-    """(pixel, window offset) pairs whose IFMAP address is not padding."""
-    eh = math.ceil((h - fh + s) / s)
-    ew = math.ceil((w - fw + s) / s)
-    return (sum(min(fh, h - oy * s) for oy in range(eh))
-            * sum(min(fw, w - ox * s) for ox in range(ew)))
 
 
 def filter_dram_reads(k: int, n: int, m: int, rows: int, cols: int, dataflow: str,

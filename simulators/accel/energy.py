@@ -36,8 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-
-import numpy as np
+from functools import lru_cache
 
 TECH_NODE_NM = 45
 MAC_PJ = 0.2 + 0.1  # int8 multiply + int32 accumulate
@@ -49,16 +48,14 @@ SRAM_AREA_UM2_PER_BIT = 600 * (TECH_NODE_NM * 1e-3) ** 2
 SRAM_POINTS = ((8, 10.0), (32, 20.0), (1024, 100.0))
 
 
+@lru_cache(maxsize=256)
 def sram_pj_per_byte(size_kb: float) -> float:
     """Energy of a 1-byte SRAM access for an SRAM of ``size_kb`` kB (see the table)."""
     if size_kb <= 0:
         raise ValueError(f"SRAM size must be positive, got {size_kb!r}")
-    logs = np.log([p[0] for p in SRAM_POINTS])
-    loge = np.log([p[1] for p in SRAM_POINTS])
-    x = math.log(size_kb)
-    i = 0 if x < logs[1] else 1
-    slope = (loge[i + 1] - loge[i]) / (logs[i + 1] - logs[i])
-    return float(math.exp(loge[i] + slope * (x - logs[i])) / 8)
+    (s0, e0), (s1, e1) = SRAM_POINTS[:2] if size_kb < SRAM_POINTS[1][0] else SRAM_POINTS[1:]
+    slope = math.log(e1 / e0) / math.log(s1 / s0)
+    return e0 * (size_kb / s0) ** slope / 8
 
 
 def sram_area_mm2(size_kb: float) -> float:

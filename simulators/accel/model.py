@@ -131,41 +131,50 @@ def _user_stalls(folds: int, fold_cycles: int, reads: int, writes: int,
     return max(0, math.ceil(cycles - folds * fold_cycles - 1e-9))
 
 
-@lru_cache(maxsize=1 << 16)
 def simulate_layer(layer: Layer, config: AccelConfig, dataflow: str | None = None
                    ) -> LayerResult:
-    """One layer on ``config`` (``dataflow`` overrides the config's)."""
+    """One layer on ``config`` (``dataflow`` overrides the config's). Layers of the same
+    shape on the same hardware are computed once (names aside)."""
     df = dataflow or config.dataflow
     if df not in DATAFLOWS:
         raise AccelInputError(f"layer {layer.name!r}: dataflow must be one of "
                               f"{', '.join(DATAFLOWS)}, got {df!r}")
-    rows, cols = config.array_rows, config.array_cols
+    shape = (layer.ifmap_h, layer.ifmap_w, layer.filter_h, layer.filter_w, layer.channels,
+             layer.num_filters, layer.stride)
+    hw = (config.array_rows, config.array_cols, config.ifmap_sram_kb, config.filter_sram_kb,
+          config.ofmap_sram_kb, config.interface_bandwidth, config.bandwidth)
+    return LayerResult(name=layer.name, dataflow=df, **_figures(shape, hw, df))
+
+
+@lru_cache(maxsize=1 << 16)
+def _figures(shape: tuple, hw: tuple, df: str) -> dict:
+    """Every :class:`LayerResult` field but the name and dataflow (see simulate_layer)."""
+    h, w, fh, fw, ch, nf, s = shape
+    rows, cols, kb_i, kb_f, kb_o, mode, bandwidth = hw
+    layer = Layer("_", *shape)
     m, n, k = layer.m, layer.n, layer.k
+    macs = m * n * k
     fc = fold_counts(m, n, k, rows, cols, df)
-    dram_if = ifmap_dram_reads(layer.ifmap_h, layer.ifmap_w, layer.filter_h, layer.filter_w,
-                               layer.channels, layer.stride, n, rows, cols, df,
-                               config.ifmap_sram_kb)
-    dram_fi = filter_dram_reads(k, n, m, rows, cols, df, config.filter_sram_kb)
-    dram_of = ofmap_dram_writes(fc.ofmap_valid_writes, config.ofmap_sram_kb, cols)
-    traffic = dram_if + dram_fi + dram_of
+    dram_if = ifmap_dram_reads(h, w, fh, fw, ch, s, n, rows, cols, df, kb_i)
+    dram_fi = filter_dram_reads(k, n, m, rows, cols, df, kb_f)
+    dram_of = ofmap_dram_writes(fc.ofmap_valid_writes, kb_o, cols)
     stalls = 0
-    if config.interface_bandwidth == "USER":
-        stalls = _user_stalls(fc.folds, fc.fold_cycles, dram_if + dram_fi, dram_of,
-                              config.bandwidth)
+    if mode == "USER":
+        stalls = _user_stalls(fc.folds, fc.fold_cycles, dram_if + dram_fi, dram_of, bandwidth)
     total = fc.compute_cycles + stalls
-    energy = layer_energy(
-        layer.macs, (config.ifmap_sram_kb, config.filter_sram_kb, config.ofmap_sram_kb),
-        fc.sram_ifmap_reads, fc.sram_filter_reads, fc.ofmap_valid_writes,
-        fc.ofmap_valid_writes - m * n, dram_if, dram_fi, dram_of)
-    return LayerResult(
-        name=layer.name, dataflow=df, m=m, n=n, k=k, macs=layer.macs, folds=fc.folds,
-        compute_cycles=fc.compute_cycles, stall_cycles=stalls, total_cycles=total,
-        overall_util_pct=layer.macs * 100 / (total * rows * cols),
+    energy = layer_energy(macs, (kb_i, kb_f, kb_o), fc.sram_ifmap_reads,
+                          fc.sram_filter_reads, fc.ofmap_valid_writes,
+                          fc.ofmap_valid_writes - m * n, dram_if, dram_fi, dram_of)
+    return dict(
+        m=m, n=n, k=k, macs=macs, folds=fc.folds, compute_cycles=fc.compute_cycles,
+        stall_cycles=stalls, total_cycles=total,
+        overall_util_pct=macs * 100 / (total * rows * cols),
         mapping_efficiency_pct=fc.mapping_efficiency_pct,
         compute_util_pct=fc.compute_util_pct, sram_ifmap_reads=fc.sram_ifmap_reads,
         sram_filter_reads=fc.sram_filter_reads, sram_ofmap_writes=fc.sram_ofmap_writes,
         dram_ifmap_reads=dram_if, dram_filter_reads=dram_fi, dram_ofmap_writes=dram_of,
-        dram_bw_stall_free=traffic / (fc.folds * fc.fold_cycles), energy=energy)
+        dram_bw_stall_free=(dram_if + dram_fi + dram_of) / (fc.folds * fc.fold_cycles),
+        energy=energy)
 
 
 def simulate(layers: Sequence[Layer], config: AccelConfig,

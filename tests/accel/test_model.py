@@ -15,6 +15,7 @@ from simulators.accel import (
     simulate_layer,
     write_config,
 )
+from simulators.accel.dram import ifmap_dram_reads
 from simulators.accel.energy import (
     DRAM_PJ_PER_BYTE,
     MAC_PJ,
@@ -23,6 +24,7 @@ from simulators.accel.energy import (
     area_mm2,
     sram_pj_per_byte,
 )
+from simulators.accel.model import _figures
 from simulators.accel.systolic import fold_counts
 from tests.accel import literal
 from workloads.accel import load, topology_path
@@ -57,7 +59,8 @@ def test_result_fields_totals_and_determinism():
     layers = load("resnet18")[:4]
     cfg = AccelConfig(16, 16, 32, 32, 16, "os")
     a = simulate(layers, cfg).to_dict()
-    simulate_layer.cache_clear()
+    _figures.cache_clear()
+    ifmap_dram_reads.cache_clear()
     b = simulate(layers, cfg).to_dict()
     assert json.dumps(a) == json.dumps(b)
     assert list(a["layers"][0])[:len(REPORT_FIELDS)] == list(REPORT_FIELDS)
