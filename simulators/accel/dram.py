@@ -18,8 +18,9 @@ addresses that are new within the chunk. This module computes them
   gathered into blocks of ``g`` when the reordering this implies (at most ``g`` times the
   number of array lanes per fold) stays below 1/64 of a chunk. ``os`` and ``ws`` sweep the
   IFMAP once per column fold, each time in the same order: the first sweep starts with an
-  empty chunk, every later one in the state the previous left, so sweeps after the second
-  are counted like the second.
+  empty chunk, every later one in the state the previous left, so when the whole stream
+  exceeds :data:`REPLAY_BUDGET` requests, sweeps after the second are counted like the
+  second.
 
 OFMAP writes (``scalesim/memory/write_buffer.py``): outputs are packed into lines of
 ``ArrayWidth`` words; once more than half of the OFMAP SRAM is occupied, the partial line is
@@ -40,6 +41,8 @@ from numba import njit
 
 # Collapsing channels reorders up to g * lanes requests; keep that below cap / GRANULE.
 GRANULE = 64
+# IFMAP streams up to this many (collapsed) requests are replayed whole (a few ms).
+REPLAY_BUDGET = 250_000
 
 
 def chunk_words(sram_kb: int) -> int:
@@ -196,7 +199,7 @@ def ifmap_dram_reads(h: int, w: int, fh: int, fw: int, ch: int, s: int, n: int,
     else:
         g = _collapse(ch, rows if dataflow == "ws" else cols, cap, math.gcd(rows, ch))
     df = ("os", "ws", "is").index(dataflow)
-    replayed = min(passes, 2)
+    replayed = passes if passes * m_px * (k_win // g) <= REPLAY_BUDGET else min(passes, 2)
     misses, last = _replay(df, h, w, ch, s, fw, ew, m_px, k_win // g, rows, cols, g, cap,
                            replayed)
     return int(misses + (passes - replayed) * last)
