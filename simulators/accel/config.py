@@ -11,10 +11,12 @@ our model of it differs from SCALE-Sim's).
 Every other key of SCALE-Sim's shipped configs is accepted and checked for its type:
 ``[general]`` run_name; the address offsets, ``MemoryBanks``, ``OnChipMemoryBanks``,
 ``OnChipMemoryBankPorts``, ``ReadRequestBuffer``, ``WriteRequestBuffer`` (Ramulator queues);
-``[layout]`` SRAM bank geometry; ``[sparsity]``; ``[network_presets]`` TopologyCsvLoc.
-Keys that would switch SCALE-Sim to a behaviour this model does not implement (custom SRAM
-layouts, sparsity, Ramulator traces) must be false. Keys are case-insensitive, as in
-SCALE-Sim's ``configparser``; unknown sections or keys are errors naming file and line.
+``[layout]`` custom SRAM layouts and bank geometry and ``[run_presets]`` UseRamulatorTrace,
+which only change the timing of SCALE-Sim's own USER mode (its CALC-mode counts ignore them,
+and our USER mode is a different model, see ``docs/accel.md``); ``[sparsity]``, whose
+SparsitySupport must be false because sparse operands change every count;
+``[network_presets]`` TopologyCsvLoc. Keys are case-insensitive, as in SCALE-Sim's
+``configparser``; unknown sections or keys are errors naming file and line.
 """
 
 from __future__ import annotations
@@ -43,22 +45,19 @@ SCHEMA: dict[str, dict[str, str]] = {
         "MemoryBanks": "pos", "OnChipMemoryBanks": "pos", "OnChipMemoryBankPorts": "pos",
         "ReadRequestBuffer": "pos", "WriteRequestBuffer": "pos"},
     "layout": {
-        "IfmapCustomLayout": "off", "IfmapSRAMBankBandwidth": "pos", "IfmapSRAMBankNum": "pos",
-        "IfmapSRAMBankPort": "pos", "FilterCustomLayout": "off",
+        "IfmapCustomLayout": "bool", "IfmapSRAMBankBandwidth": "pos", "IfmapSRAMBankNum": "pos",
+        "IfmapSRAMBankPort": "pos", "FilterCustomLayout": "bool",
         "FilterSRAMBankBandwidth": "pos", "FilterSRAMBankNum": "pos",
         "FilterSRAMBankPort": "pos"},
     "sparsity": {"SparsitySupport": "off", "SparseRep": "str", "OptimizedMapping": "bool",
                  "BlockSize": "pos", "RandomNumberGeneratorSeed": "int", "NonZeroElems": "pos"},
-    "run_presets": {"InterfaceBandwidth": "mode", "UseRamulatorTrace": "off"},
+    "run_presets": {"InterfaceBandwidth": "mode", "UseRamulatorTrace": "bool"},
     "network_presets": {"TopologyCsvLoc": "str", "LayoutCsvLoc": "str"},
 }
 REQUIRED = {"architecture_presets": ("ArrayHeight", "ArrayWidth", "IfmapSramSzkB",
                                      "FilterSramSzkB", "OfmapSramSzkB", "Dataflow"),
             "run_presets": ("InterfaceBandwidth",)}
-_WHY_OFF = {"IfmapCustomLayout": "custom SRAM layouts are not modelled",
-            "FilterCustomLayout": "custom SRAM layouts are not modelled",
-            "SparsitySupport": "sparsity is not modelled",
-            "UseRamulatorTrace": "Ramulator DRAM traces are not modelled"}
+_WHY_OFF = {"SparsitySupport": "sparsity is not modelled"}
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,7 @@ def test_config_round_trip(tmp_path):
     (("[layout]", "[layouts]"), "line 19: unknown section [layouts]"),
     (("CALC", "ESTIMATE"), "InterfaceBandwidth must be CALC or USER"),
     (("SparsitySupport : false", "SparsitySupport : true"), "sparsity is not modelled"),
-    (("IfmapCustomLayout: False", "IfmapCustomLayout: True"), "custom SRAM layouts"),
-    (("UseRamulatorTrace: False", "UseRamulatorTrace: True"), "Ramulator"),
+    (("IfmapCustomLayout: False", "IfmapCustomLayout: maybe"), "line 20: IfmapCustomLayout must"),
     (("ArrayWidth:     32", "ArrayWidth: 32\nArrayWidth: 16"), "line 7: ArrayWidth is set twice"),
     (("ArrayWidth:     32\n", ""), "[architecture_presets] ArrayWidth is missing"),
     (("[general]", "ArrayHeight: 4\n[general]"), "line 1: key 'ArrayHeight' before any"),
@@ -101,6 +100,12 @@ def test_config_errors_name_file_and_line(edit, message):
         parse_config(SCALE_CFG.replace(*edit, 1), "my.cfg")
     assert str(err.value).startswith("my.cfg")
     assert message in str(err.value)
+
+
+def test_layout_and_ramulator_flags_only_time_scalesims_user_mode():
+    text = SCALE_CFG.replace("IfmapCustomLayout: False", "IfmapCustomLayout: True")
+    text = text.replace("UseRamulatorTrace: False", "UseRamulatorTrace: True")
+    assert parse_config(text) == parse_config(SCALE_CFG)
 
 
 def test_user_mode_needs_bandwidth():
