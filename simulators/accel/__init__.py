@@ -34,8 +34,10 @@ from simulators.accel.topology import (
     read_topology,
     write_topology,
 )
+from simulators.accel.torch_layers import layers_from_torch
 
 __all__ = ["REPORT_FIELDS", "AccelConfig", "AccelInputError", "AccelResult", "Layer",
            "LayerResult", "evaluate_design", "format_config", "format_topology",
-           "parse_config", "parse_topology", "read_config", "read_topology", "simulate",
-           "simulate_files", "simulate_layer", "write_config", "write_topology"]
+           "layers_from_torch", "parse_config", "parse_topology", "read_config",
+           "read_topology", "simulate", "simulate_files", "simulate_layer", "write_config",
+           "write_topology"]
