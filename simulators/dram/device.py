@@ -94,6 +94,9 @@ class DeviceSpec:
     IDD4R: float
     IDD4W: float
     IDD5: float
+    # read / write DQS preamble (JEDEC DDR4 1 tCK mode; used by the "jedec" turnaround rules)
+    tRPRE: int = 1
+    tWPRE: int = 1
 
     @property
     def devices_per_rank(self) -> int:
