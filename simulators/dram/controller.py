@@ -28,7 +28,7 @@ from simulators.dram.commands import CMD_DTYPE
 from simulators.dram.device import PRESETS, DeviceSpec
 from simulators.dram.engine_dramsim3 import run_dramsim3
 from simulators.dram.engine_dramsys import run_dramsys
-from simulators.dram.mapping import AddressMapping
+from simulators.dram.mapping import AddressMapping, BitMapping
 from simulators.dram.power import energy
 from simulators.dram.result import DramResult, nearest_rank
 from simulators.dram.timing import (
@@ -222,7 +222,7 @@ def simulate(
     trace,
     device: str | DeviceSpec = "DDR4_8Gb_x8_2400",
     controller: str | ControllerConfig | dict[str, Any] = "dramsim3_like",
-    mapping: str | AddressMapping = "rochrababgco",
+    mapping: str | AddressMapping | BitMapping = "rochrababgco",
     record_commands: bool = False,
 ) -> DramResult:
     """Simulate a request trace on one DRAM device configuration.
@@ -233,7 +233,8 @@ def simulate(
         bool, ``cycle`` non-decreasing int64 arrival cycles in memory clock cycles).
     device : preset name (see ``PRESETS``) or a DeviceSpec.
     controller : ``"dramsim3_like"``, a :class:`ControllerConfig` or a knob dict.
-    mapping : DRAMsim3-style mapping string (MSB -> LSB) or an AddressMapping.
+    mapping : DRAMsim3-style mapping string (MSB -> LSB), an AddressMapping, or a BitMapping
+        (DRAMSys's bit-level format, see ``dramsys_config``).
     record_commands : also return the command log (``CMD_DTYPE``) in ``result.commands``
         (single-channel devices only).
 
@@ -242,9 +243,9 @@ def simulate(
     """
     dev = _device(device)
     ctrl, ctrl_name = _controller(controller)
-    amap = mapping if isinstance(mapping, AddressMapping) else AddressMapping(mapping, dev)
+    amap = AddressMapping(mapping, dev) if isinstance(mapping, str) else mapping
     if amap.device is not dev:
-        amap = AddressMapping(amap.spec, dev)
+        amap = amap.bind(dev)
     addr = np.asarray(trace.addr, dtype=np.uint64)
     isw = np.asarray(trace.is_write, dtype=np.bool_)
     arr = np.asarray(trace.cycle, dtype=np.int64)
