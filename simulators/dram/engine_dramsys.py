@@ -101,6 +101,32 @@ def _pick(bq, q, m, row, col, isw, orow, sched, last_dir):
     return 0
 
 
+OCC_TOTAL, OCC_READS, OCC_WRITES, OCC_LAST_BANK = range(4)
+
+
+@njit(cache=True)
+def _take(i, buf, bufsize, fb, isw, bq, bq_n, occ, rank_pend, nbr):
+    """The controller takes request ``i`` into the scheduler buffer if DRAMSys's buffer
+    counter has room (``Bankwise`` looks at the last stored request's bank); returns whether
+    it did."""
+    if buf == BUF_BANKWISE:
+        room = bq_n[occ[OCC_LAST_BANK]] < bufsize
+    elif buf == BUF_READWRITE:
+        room = occ[OCC_READS] < bufsize and occ[OCC_WRITES] < bufsize
+    else:
+        room = occ[OCC_TOTAL] < bufsize
+    if not room:
+        return False
+    q = fb[i]
+    bq[q, bq_n[q]] = i
+    bq_n[q] += 1
+    occ[OCC_TOTAL] += 1
+    occ[OCC_WRITES if isw[i] else OCC_READS] += 1
+    occ[OCC_LAST_BANK] = q
+    rank_pend[q // nbr] += 1
+    return True
+
+
 @njit(cache=True)
 def _auto_precharge(page, sched, bq, q, m, row, orow):
     """Whether the page policy closes the row with this RD/WR (``m`` requests left)."""
@@ -166,10 +192,7 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
     bcap = 2 * bufsize if buf == BUF_READWRITE else bufsize + 1
     bq = np.empty((nb, bcap), dtype=np.int64)
     bq_n = np.zeros(nb, dtype=np.int64)
-    tot = 0
-    nrd = 0
-    nwr = 0
-    last_bank = 0
+    occ = np.zeros(4, dtype=np.int64)  # buffer occupancy: total, reads, writes, last bank
     rank_pend = np.zeros(ranks, dtype=np.int64)
 
     present = np.full(n, -1, dtype=np.int64)
@@ -237,27 +260,10 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                     present[nacq] = max(x_acc[nacq], e_last + 1)
             else:
                 present[nacq] = max(arr[nacq], e_last)
-        if nacq < n and present[nacq] >= 0 and present[nacq] + 1 <= now:
-            if buf == BUF_BANKWISE:
-                room = bq_n[last_bank] < bufsize
-            elif buf == BUF_READWRITE:
-                room = nrd < bufsize and nwr < bufsize
-            else:
-                room = tot < bufsize
-            if room:
-                i = nacq
-                q = fb[i]
-                bq[q, bq_n[q]] = i
-                bq_n[q] += 1
-                tot += 1
-                if isw[i]:
-                    nwr += 1
-                else:
-                    nrd += 1
-                last_bank = q
-                rank_pend[q // nbr] += 1
-                e_last = now
-                nacq += 1
+        if nacq < n and 0 <= present[nacq] < now and \
+                _take(nacq, buf, bufsize, fb, isw, bq, bq_n, occ, rank_pend, nbr):
+            e_last = now
+            nacq += 1
         # 3. refresh managers (DRAMSys RefreshManagerAllBank)
         for r in range(ranks):
             want[r] = False
@@ -366,11 +372,8 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                         bq[q, e2] = bq[q, e2 + 1]
                     bq_n[q] -= 1
                     m -= 1
-                    tot -= 1
-                    if isw[i]:
-                        nwr -= 1
-                    else:
-                        nrd -= 1
+                    occ[OCC_TOTAL] -= 1
+                    occ[OCC_WRITES if isw[i] else OCC_READS] -= 1
                     rank_pend[r] -= 1
                     last_dir = isw[i]
                     nserved += 1
@@ -414,28 +417,10 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                                  i if c >= RD else -1, P)
                     nlog += 1
                 # a RD/WR freed room: the waiting request is taken now, END_REQ next cycle
-                if c in (RD, WR) and nacq < n and present[nacq] >= 0 \
-                        and present[nacq] + 1 <= now:
-                    if buf == BUF_BANKWISE:
-                        room = bq_n[last_bank] < bufsize
-                    elif buf == BUF_READWRITE:
-                        room = nrd < bufsize and nwr < bufsize
-                    else:
-                        room = tot < bufsize
-                    if room:
-                        i = nacq
-                        q = fb[i]
-                        bq[q, bq_n[q]] = i
-                        bq_n[q] += 1
-                        tot += 1
-                        if isw[i]:
-                            nwr += 1
-                        else:
-                            nrd += 1
-                        last_bank = q
-                        rank_pend[q // nbr] += 1
-                        e_last = now + 1
-                        nacq += 1
+                if c in (RD, WR) and nacq < n and 0 <= present[nacq] < now and \
+                        _take(nacq, buf, bufsize, fb, isw, bq, bq_n, occ, rank_pend, nbr):
+                    e_last = now + 1
+                    nacq += 1
         # 5. next cycle at which anything can happen
         if issued:
             now += 1
