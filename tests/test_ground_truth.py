@@ -12,9 +12,9 @@ minimum; 104 of the 6,912 designs qualify, so blind sampling without replacement
 evaluations on average: MaxActiveTransactions has no effect with the Simple arbiter, as in
 DRAMSys, so each Simple design appears eight times). Each searcher runs with seeds 0, 1 and 2
 and its default hyper-parameters; it must succeed within the stated budget for at least two
-of the three seeds (one unlucky seed of a sampler is chance, not a bug). BoTorch BO (a GP fit per proposal) runs seed 0 only and
-is marked slow. Budgets come from ``experiments/benchmarks/sample_efficiency.py``
-(evaluations over 5 seeds), with margin.
+of the three seeds (one unlucky seed of a sampler is chance, not a bug). BoTorch BO (a GP
+fit per proposal) runs seed 0 only and is marked slow. Budgets come from
+``experiments/benchmarks/sample_efficiency.py`` (evaluations over 5 seeds), with margin.
 """
 
 from __future__ import annotations
