@@ -9,7 +9,9 @@ memory-clock cycles (``BL/2`` = burst cycles, ``RL = CL + AL``, ``WL = CWL + AL`
 - command bus: at most one command per cycle;
 - same bank: ACT->ACT tRC, ACT->RD/WR tRCD - AL, ACT->PRE tRAS, RD->PRE AL + tRTP,
   WR->PRE WL + BL/2 + tWR, PRE/PREA->ACT tRP; ACT only to a precharged bank; RD/WR only to
-  an open bank whose open row is the request's row;
+  an open bank whose open row is the request's row; RDA / WRA are RD / WR whose bank
+  precharges itself at max(RDA + AL + tRTP | WRA + WL + BL/2 + tWR, ACT + tRAS) (JEDEC's
+  tRAS lock-out), from when tRP runs;
 - same rank, ``_L`` same bank group / ``_S`` another: ACT->ACT tRRD, RD->RD and WR->WR tCCD,
   WR->RD WL + BL/2 + tWTR; at most four ACT in any tFAW window;
 - refresh (per rank): REF only with every bank precharged, PRE/PREA->REF tRP, ACT->REF tRC,
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulators.dram.commands import ACT, NAMES, PRE, PREA, RD, REF, WR
+from simulators.dram.commands import ACT, NAMES, PRE, PREA, RD, RDA, REF, WR, WRA
 from simulators.dram.device import PRESETS, DeviceSpec
 from simulators.dram.mapping import AddressMapping
 
@@ -177,9 +179,11 @@ class _Checker:
             self.open_row[k] = -1
             self.last_pre[k] = t
             return
-        if c not in (RD, WR):
+        if c not in (RD, WR, RDA, WRA):
             self.bad("unknown_command", t, i, f"command code {c} is none of {NAMES}")
             return
+        auto = c in (RDA, WRA)
+        c = RD if c in (RD, RDA) else WR
         if self.open_row[k] < 0:
             self.bad("row_closed", t, i, f"{name} to rank {r} bank {bank} row {row}, "
                                          "but the bank is precharged")
@@ -209,10 +213,15 @@ class _Checker:
         else:
             self.last_wr[k] = t
             self.bg_wr[gk] = t
+        if auto:
+            done = t + d.AL + d.tRTP if c == RD else t + wl_burst + d.tWR
+            self.last_pre[k] = max(done, self.last_act[k] + d.tRAS)
+            self.open_row[k] = -1
 
 
 def _data_bus(chk: _Checker, cyc, cmd, rank, order) -> None:
     d = chk.d
+    cmd = np.where(cmd == RDA, RD, np.where(cmd == WRA, WR, cmd))
     col = (cmd == RD) | (cmd == WR)
     if col.sum() < 2:
         return
@@ -242,6 +251,7 @@ def _data_bus(chk: _Checker, cyc, cmd, rank, order) -> None:
 def _requests(chk: _Checker, cyc, cmd, rank, bg, bank, row, colm, req, order, trace,
               amap) -> None:
     n = int(np.asarray(trace.addr).size)
+    cmd = np.where(cmd == RDA, RD, np.where(cmd == WRA, WR, cmd))
     col = (cmd == RD) | (cmd == WR)
     rq = req[col]
     idx = order[col]

@@ -28,7 +28,7 @@ from simulators.dram.commands import CMD_DTYPE
 from simulators.dram.device import PRESETS, DeviceSpec
 from simulators.dram.engine_dramsim3 import run_dramsim3
 from simulators.dram.engine_dramsys import run_dramsys
-from simulators.dram.mapping import AddressMapping
+from simulators.dram.mapping import AddressMapping, BitMapping
 from simulators.dram.power import energy
 from simulators.dram.result import DramResult, nearest_rank
 from simulators.dram.timing import (
@@ -61,42 +61,49 @@ KNOBS: dict[str, tuple] = {
 
 NUM_CONFIGS = math.prod(len(v) for v in KNOBS.values())  # 442,368
 
+#: integer knobs: the range DRAMSys accepts (refresh flexibility capped at JEDEC's 8)
+INT_KNOBS: dict[str, tuple[int, int]] = {
+    "RequestBufferSize": (1, 1 << 20),
+    "RefreshMaxPostponed": (0, 8),
+    "RefreshMaxPulledin": (0, 8),
+    "MaxActiveTransactions": (1, 1 << 20),
+}
+
 
 @dataclass(frozen=True)
 class ControllerConfig:
-    """The DRAMSys controller knobs of ArchGym's DRAMGym, with DRAMSys semantics.
+    """The DRAMSys controller knobs of ArchGym's DRAMGym, with DRAMSys v5.1 semantics.
+
+    ``KNOBS`` lists DRAMGym's value sets (the design space); the integer knobs accept any
+    value DRAMSys does (RequestBufferSize and MaxActiveTransactions >= 1, RefreshMaxPostponed
+    and RefreshMaxPulledin 0..8, JEDEC's limit), so DRAMSys's own configurations load too.
+    See ``engine_dramsys`` for the model; in short:
 
     PagePolicy
-        ``Open`` keeps a row open until a request to another row of the bank needs the bank;
-        ``OpenAdaptive`` precharges right after an access when the buffer holds no further hit
-        for that row but does hold a miss to the bank; ``Closed`` precharges after every
-        access; ``ClosedAdaptive`` precharges after an access unless a further hit is queued.
-        (DRAMSys uses RDA/WRA auto-precharge; here it is an explicit PRE issued as soon as it
-        is legal, ahead of any other command of that bank.)
+        ``Open`` keeps a row open until a request to another row needs the bank;
+        ``OpenAdaptive`` auto-precharges after an access when requests to the bank are queued
+        and none hits the row; ``Closed`` after every access; ``ClosedAdaptive`` unless a
+        queued request hits the row. Auto-precharge (RDA/WRA) needs no command-bus slot and
+        respects tRAS (JEDEC).
     Scheduler
-        ``Fifo`` serves strictly in arrival order (RD/WR never overtake; a bank head's
-        ACT/PRE may be prepared early); ``FrFcfs`` serves row hits first, then the oldest;
-        ``FrFcfsGrp`` is FR-FCFS preferring hits of the same direction (read/write) as the last
-        column command, to cut bus turnarounds.
+        Per bank: ``Fifo`` serves the oldest request; ``FrFcfs`` row hits first, then the
+        oldest; ``FrFcfsGrp`` prefers hits of the same direction as the last RD/WR.
     SchedulerBuffer, RequestBufferSize
         ``Bankwise``: RequestBufferSize requests per bank; ``ReadWrite``: RequestBufferSize
-        reads and RequestBufferSize writes; ``Shared``: RequestBufferSize in all. A request
-        waits in the arbiter until its buffer has room.
+        reads and as many writes (DRAMSys v5.1's RequestBufferSizeRead/Write); ``Shared``:
+        RequestBufferSize in all. A request waits at the controller's door until there is room.
     RespQueue
-        ``Fifo`` returns responses in request order (a finished request waits for every
-        earlier one); ``Reorder`` returns each as soon as its data is done.
+        ``Fifo`` returns responses in RD/WR issue order; ``Reorder`` in request order.
     RefreshPolicy, RefreshMaxPostponed, RefreshMaxPulledin
-        ``AllBank`` issues an all-bank REF per rank every tREFI (ranks staggered by
-        tREFI / ranks); a due refresh is postponed while the rank has pending requests, up to
-        RefreshMaxPostponed intervals, and after a refresh in an idle rank up to
-        RefreshMaxPulledin further ones are pulled in (each skips a later due one): DRAMSys's
-        flexible refresh. ``NoRefresh`` issues none.
-    Arbiter
-        ``Simple`` forwards requests at once; ``Fifo`` buffers them and forwards one per cycle;
-        ``Reorder`` also returns responses in request order (per initiator; a trace is one).
-    MaxActiveTransactions
-        At most this many requests accepted but not yet responded to; further ones stall the
-        initiator (that wait is not latency).
+        ``AllBank``: all-bank REF per rank every tREFI (ranks staggered), postponed while
+        the rank has queued requests (up to RefreshMaxPostponed, then forced) and pulled in
+        while it is idle (up to RefreshMaxPulledin ahead); ``NoRefresh`` issues none.
+    Arbiter, MaxActiveTransactions
+        ``Simple`` passes one request at a time from the requester to the controller;
+        ``Fifo`` buffers up to MaxActiveTransactions outstanding transactions (a request
+        beyond them waits, and that wait is not controller latency) and hands them to the
+        controller one every two cycles; ``Reorder`` also returns responses in request
+        order. MaxActiveTransactions has no effect with ``Simple`` (as in DRAMSys).
     """
 
     PagePolicy: str = "Open"
@@ -113,11 +120,17 @@ class ControllerConfig:
     def __post_init__(self) -> None:
         for name, allowed in KNOBS.items():
             v = getattr(self, name)
-            if v not in allowed or isinstance(v, bool):
-                raise ValueError(
-                    f"controller knob {name}={v!r} is not allowed; allowed values: "
-                    f"{', '.join(map(str, allowed))}"
-                )
+            if name in INT_KNOBS:
+                lo, hi = INT_KNOBS[name]
+                ok = isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+                what = f"an integer from {lo} to {hi} (DRAMGym's values: " \
+                       f"{', '.join(map(str, allowed))})"
+            else:
+                ok = isinstance(v, str) and v in allowed
+                what = ", ".join(allowed)
+            if not ok:
+                raise ValueError(f"controller knob {name}={v!r} is not allowed; allowed "
+                                 f"values: {what}")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ControllerConfig:
@@ -132,9 +145,11 @@ class ControllerConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def codes(self) -> tuple[int, ...]:
-        """Integer codes handed to the compiled engine (index in each KNOBS tuple)."""
-        return tuple(KNOBS[k].index(getattr(self, k)) for k in KNOBS)
+    def code(self, name: str) -> int:
+        """Integer handed to the compiled engine: a categorical knob's index in ``KNOBS``,
+        an integer knob's value."""
+        v = getattr(self, name)
+        return v if name in INT_KNOBS else KNOBS[name].index(v)
 
     @staticmethod
     def all_configs():
@@ -185,26 +200,29 @@ def _controller(controller) -> tuple[Dramsim3Like | ControllerConfig, str | dict
 
 
 def _run_channel(arr, isw, fb, row, col, P, ctrl, record):
-    """Run one channel; returns (accept, finish, counters, standby, log, end)."""
+    """Run one channel; returns (accept, finish, received, counters, standby, log, end):
+    the cycles a request reaches the controller, its response leaves it, the requester has
+    it."""
     if isinstance(ctrl, Dramsim3Like):
         acc, done, cnt, stby, lg, nlog, end = run_dramsim3(
             arr, isw, fb, row, col, P, ctrl.trans_queue_size, ctrl.write_buffer_size,
             ctrl.cmd_queue_size, ctrl.row_hit_cap, ctrl.write_drain_threshold, ctrl.refresh,
             record)
-        return acc, done, cnt, stby, lg[:nlog], end
-    page, sched, buf, _bs, resp, refp, _mp, _mpi, arb, _mat = ctrl.codes()
-    acc, _done, resp_t, cnt, stby, lg, nlog, end = run_dramsys(
-        arr, isw, fb, row, col, P, page, sched, buf, ctrl.RequestBufferSize, resp, refp == 1,
-        ctrl.RefreshMaxPostponed, ctrl.RefreshMaxPulledin, arb, ctrl.MaxActiveTransactions,
-        record)
-    return acc, resp_t, cnt, stby, lg[:nlog], end
+        return acc, done, done, cnt, stby, lg[:nlog], end
+    k = ctrl.code
+    acc, resp, recv, cnt, stby, lg, nlog, end = run_dramsys(
+        arr, isw, fb, row, col, P, k("PagePolicy"), k("Scheduler"), k("SchedulerBuffer"),
+        k("RequestBufferSize"), k("RespQueue"), ctrl.RefreshPolicy == "AllBank",
+        k("RefreshMaxPostponed"), k("RefreshMaxPulledin"), k("Arbiter"),
+        k("MaxActiveTransactions"), record)
+    return acc, resp, recv, cnt, stby, lg[:nlog], end
 
 
 def simulate(
     trace,
     device: str | DeviceSpec = "DDR4_8Gb_x8_2400",
     controller: str | ControllerConfig | dict[str, Any] = "dramsim3_like",
-    mapping: str | AddressMapping = "rochrababgco",
+    mapping: str | AddressMapping | BitMapping = "rochrababgco",
     record_commands: bool = False,
 ) -> DramResult:
     """Simulate a request trace on one DRAM device configuration.
@@ -215,7 +233,8 @@ def simulate(
         bool, ``cycle`` non-decreasing int64 arrival cycles in memory clock cycles).
     device : preset name (see ``PRESETS``) or a DeviceSpec.
     controller : ``"dramsim3_like"``, a :class:`ControllerConfig` or a knob dict.
-    mapping : DRAMsim3-style mapping string (MSB -> LSB) or an AddressMapping.
+    mapping : DRAMsim3-style mapping string (MSB -> LSB), an AddressMapping, or a BitMapping
+        (DRAMSys's bit-level format, see ``dramsys_config``).
     record_commands : also return the command log (``CMD_DTYPE``) in ``result.commands``
         (single-channel devices only).
 
@@ -224,9 +243,9 @@ def simulate(
     """
     dev = _device(device)
     ctrl, ctrl_name = _controller(controller)
-    amap = mapping if isinstance(mapping, AddressMapping) else AddressMapping(mapping, dev)
+    amap = AddressMapping(mapping, dev) if isinstance(mapping, str) else mapping
     if amap.device is not dev:
-        amap = AddressMapping(amap.spec, dev)
+        amap = amap.bind(dev)
     addr = np.asarray(trace.addr, dtype=np.uint64)
     isw = np.asarray(trace.is_write, dtype=np.bool_)
     arr = np.asarray(trace.cycle, dtype=np.int64)
@@ -239,9 +258,10 @@ def simulate(
         raise ValueError("record_commands needs a single-channel device")
     f = amap.decode(addr)
     fb = amap.flat_bank(f)
-    P = timing_vector(dev)
+    P = timing_vector(dev, "dramsim3" if isinstance(ctrl, Dramsim3Like) else "jedec")
 
     finish = np.zeros(n, dtype=np.int64)
+    received = np.zeros(n, dtype=np.int64)
     accept = np.zeros(n, dtype=np.int64)
     counts = np.zeros(8, dtype=np.int64)
     active = 0
@@ -252,11 +272,12 @@ def simulate(
         sel = np.flatnonzero(f["channel"] == ch) if dev.channels > 1 else np.arange(n)
         if sel.size == 0:
             continue
-        acc, fin, cnt, stby, lg, ch_end = _run_channel(
+        acc, fin, recv, cnt, stby, lg, ch_end = _run_channel(
             arr[sel], isw[sel], fb[sel], f["row"][sel], f["column"][sel], P, ctrl,
             record_commands)
         accept[sel] = acc
         finish[sel] = fin
+        received[sel] = recv
         counts += cnt
         precharged += int(stby[:, 0].sum())
         active += int(stby[:, 1].sum())
@@ -270,16 +291,16 @@ def simulate(
     # channels that ended early idle (precharged) until the end
     if dev.channels > 1:
         precharged = end * dev.ranks * dev.channels - active
-    return _result(dev, amap, ctrl_name, isw, arr, accept, finish, counts, active, precharged,
-                   end, commands)
+    return _result(dev, amap, ctrl_name, isw, arr, accept, finish, received, counts, active,
+                   precharged, end, commands)
 
 
-def _result(dev, amap, ctrl_name, isw, arrival, accept, finish, counts, active, precharged,
-            end, commands) -> DramResult:
+def _result(dev, amap, ctrl_name, isw, arrival, accept, finish, received, counts, active,
+            precharged, end, commands) -> DramResult:
     tck = dev.tCK_ns
     lat = finish - accept
     rlat = np.sort(lat[~isw])
-    total = np.sort((finish - arrival)[~isw])  # includes waiting to be accepted
+    total = np.sort((received - arrival)[~isw])  # includes waiting to be accepted
     wlat = lat[isw]
     n = isw.size
     e = energy(dev, num_act=int(counts[K_ACT]), num_rd=int(counts[K_RD]),
@@ -296,6 +317,7 @@ def _result(dev, amap, ctrl_name, isw, arrival, accept, finish, counts, active, 
         p99_read_latency_ns=nearest_rank(rlat, 99) * tck,
         max_read_latency_ns=float(rlat[-1] * tck) if rlat.size else 0.0,
         avg_write_latency_ns=float(wlat.mean() * tck) if wlat.size else 0.0,
+        avg_latency_ns=float(lat.mean() * tck) if n else 0.0,
         avg_read_latency_cycles=float(rlat.mean()) if rlat.size else 0.0,
         avg_read_total_latency_ns=float(total.mean() * tck) if total.size else 0.0,
         p99_read_total_latency_ns=nearest_rank(total, 99) * tck,

@@ -127,6 +127,9 @@ class DeviceSpec:
     transfers_per_clock: int = 2
     # all-bank precharge time where it differs from the per-bank tRP (LPDDR5X); 0: tRP
     tRPab: int = 0
+    # read / write DQS preamble (JEDEC DDR4 1 tCK mode; used by the "jedec" turnaround rules)
+    tRPRE: int = 1
+    tWPRE: int = 1
 
     @property
     def devices_per_rank(self) -> int:

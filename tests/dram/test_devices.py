@@ -22,14 +22,15 @@ PEAK_GBPS = {
     "GDDR6_8Gb_x16_16000": 16.0 * 2,  # 16 Gb/s per pin, x16 channel: 32 GB/s
     "LPDDR5X_16Gb_x16_7500": 7.5 * 2,  # 7500 MT/s, x16 channel: 15 GB/s
 }
-# hand-computed: an isolated read to a precharged bank, tRCD + CL + BL/2 cycles, in ns
+# hand-computed: an isolated read to a precharged bank, 1 + tRCD + CL + BL/2 cycles, in ns
+# (the DRAMSys controller takes a request one cycle after it arrives: ThinkDelayFw)
 CLOSED_READ_NS = {
-    "DDR4_8Gb_x8_2400": (17 + 17 + 4) * 0.83,
-    "DDR3_4Gb_x8_1600": (11 + 11 + 4) * 1.25,
-    "LPDDR4_8Gb_x16_3200": (29 + 28 + 8) * 0.625,
-    "HBM2_PC_2000": (14 + 14 + 2) * 1.0,
-    "GDDR6_8Gb_x16_16000": (32 + 32 + 2) * 0.5,  # BL16 at 8 transfers per tCK: 2 cycles
-    "LPDDR5X_16Gb_x16_7500": (17 + 20 + 2) / 0.9375,
+    "DDR4_8Gb_x8_2400": (1 + 17 + 17 + 4) * 0.83,
+    "DDR3_4Gb_x8_1600": (1 + 11 + 11 + 4) * 1.25,
+    "LPDDR4_8Gb_x16_3200": (1 + 29 + 28 + 8) * 0.625,
+    "HBM2_PC_2000": (1 + 14 + 14 + 2) * 1.0,
+    "GDDR6_8Gb_x16_16000": (1 + 32 + 32 + 2) * 0.5,  # BL16 at 8 transfers per tCK: 2 cycles
+    "LPDDR5X_16Gb_x16_7500": (1 + 17 + 20 + 2) / 0.9375,
 }
 # hand-computed: precharge standby power of all ranks, VDD x IDD2N x devices x ranks, mW
 IDLE_MW = {
