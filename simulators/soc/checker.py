@@ -64,7 +64,7 @@ def check_schedule(graph: TaskGraph, proc: Sequence[int], start: Sequence[Real],
             by_proc.setdefault(proc[t], []).append((start[t], finish[t], t))
     for p, items in by_proc.items():
         items.sort()
-        for (s0, f0, t0), (s1, _, t1) in zip(items, items[1:], strict=False):
+        for (_s0, f0, t0), (s1, _, t1) in zip(items, items[1:], strict=False):
             if s1 < f0:
                 bad.append(f"processor {p}: task {t1} starts at {s1} before task {t0} finishes "
                            f"at {f0}")

@@ -43,6 +43,7 @@ communication mode and the constraint-programming scheduler ``CP`` (raise
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from collections.abc import Callable
@@ -178,10 +179,8 @@ class Ds3Simulation:
         while self.generate:
             if self.job_counter >= s.max_jobs_in_parallel or (
                     s.job_list and self.snippet_inj == self.snippet_exec):
-                try:
+                with contextlib.suppress(simpy.Interrupt):
                     yield env.timeout(s.clock)
-                except simpy.Interrupt:
-                    pass
                 continue
             if s.job_list:
                 self.current_job_list = list(s.job_list[min(self.snippet_exec,
@@ -210,10 +209,8 @@ class Ds3Simulation:
                 self.generate = False
             wait = self.scale if s.fixed_injection_rate else \
                 int(self.gap_rng.expovariate(1 / self.scale))
-            try:
+            with contextlib.suppress(simpy.Interrupt):
                 yield env.timeout(wait)
-            except simpy.Interrupt:
-                pass
 
     def _inject(self, app: App, app_index: int, job: int, offset: int) -> None:
         entries = [t for t in range(app.num_tasks) if not app.pred[t]]
@@ -245,8 +242,10 @@ class Ds3Simulation:
                         started.append(t)
                 for t in started:
                     self.executable.remove(t)
-            if not self.generate and not self.tasks:
-                return  # nothing left to happen (DS3 would tick on idly)
+            if not self.generate and not self.tasks:  # nothing can happen any more
+                if not self.sim_done.triggered:  # (fewer than max_jobs counted: warm-up)
+                    self.sim_done.succeed()
+                return
             yield env.timeout(self.s.clock)
 
     def _to_executable(self) -> None:
@@ -354,10 +353,7 @@ class Ds3Simulation:
     # ---------------------------------------------------------------- run
     def run(self) -> None:
         if self.inject_fixed and not self.validation:
-            try:
-                self.env.run(until=self.sim_done)
-            except RuntimeError:  # every job done but fewer than max_jobs counted (warm-up)
-                pass
+            self.env.run(until=self.sim_done)
         else:
             self.env.run(until=self.s.simulation_length)
 

@@ -251,6 +251,7 @@ def write_graph(graph: TaskGraph, path: str | os.PathLike) -> None:
         with os.fdopen(fd, "w") as f:
             json.dump(graph.to_dict(), f, indent=1)
             f.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
