@@ -10,6 +10,9 @@ fields and checks, from scratch,
 - processor exclusivity: the intervals on one processor do not overlap (a zero-length task
   occupies no processor time, so it conflicts with nothing);
 - the makespan equals the latest finish.
+
+Integer times are compared exactly; when a float is involved, a relative tolerance of 1e-9
+absorbs rounding (``finish - start`` of a float schedule need not equal ``exec`` bit for bit).
 """
 
 from __future__ import annotations
@@ -19,6 +22,17 @@ from dataclasses import dataclass, field
 from numbers import Real
 
 from simulators.soc.graph import TaskGraph
+
+
+def _lt(a: Real, b: Real) -> bool:
+    """``a < b`` exactly for integers, beyond a 1e-9 relative tolerance for floats."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a < b
+    return a < b - 1e-9 * max(1.0, abs(b))
+
+
+def _ne(a: Real, b: Real) -> bool:
+    return _lt(a, b) or _lt(b, a)
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,7 @@ def check_schedule(graph: TaskGraph, proc: Sequence[int], start: Sequence[Real],
         d = graph.exec_time[t][p]
         if d is None:
             bad.append(f"task {t}: processor {p} cannot run it")
-        elif finish[t] - start[t] != d:
+        elif _ne(finish[t] - start[t], d):
             bad.append(f"task {t}: finish - start = {finish[t] - start[t]} != exec_time {d}")
         if start[t] < 0:
             bad.append(f"task {t}: negative start {start[t]}")
@@ -55,7 +69,7 @@ def check_schedule(graph: TaskGraph, proc: Sequence[int], start: Sequence[Real],
         return CheckResult(False, bad[:max_violations])
     for s, d, c in graph.edges:
         need = finish[s] + (c if proc[s] != proc[d] else 0)
-        if start[d] < need:
+        if _lt(start[d], need):
             bad.append(f"edge {s}->{d}: task {d} starts at {start[d]} before its data is ready "
                        f"at {need}")
     by_proc: dict[int, list[tuple[Real, Real, int]]] = {}
@@ -65,10 +79,10 @@ def check_schedule(graph: TaskGraph, proc: Sequence[int], start: Sequence[Real],
     for p, items in by_proc.items():
         items.sort()
         for (_s0, f0, t0), (s1, _, t1) in zip(items, items[1:], strict=False):
-            if s1 < f0:
+            if _lt(s1, f0):
                 bad.append(f"processor {p}: task {t1} starts at {s1} before task {t0} finishes "
                            f"at {f0}")
     latest = max(finish)
-    if makespan is not None and makespan != latest:
+    if makespan is not None and _ne(makespan, latest):
         bad.append(f"makespan {makespan} != latest finish {latest}")
     return CheckResult(not bad, bad[:max_violations])

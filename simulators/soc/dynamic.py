@@ -126,7 +126,7 @@ class DynamicSim:
         self._queues = [simpy.Store(self.env) for _ in self.pe_types]
         self.pe_busy_until = [0.0] * len(self.pe_types)  # end of the running task
         self.pe_backlog = [[] for _ in self.pe_types]  # mapped, not yet started
-        self._backlog_work = [0.0] * len(self.pe_types)  # their total execution time
+        self._queue_end = [0.0] * len(self.pe_types)  # estimated end of the last queued task
         self.pe_busy_time = [0.0] * len(self.pe_types)
         self.pe_running: list[Task | None] = [None] * len(self.pe_types)
         self.ready: list[Task] = []
@@ -178,7 +178,8 @@ class DynamicSim:
             t.data_at = env.now
             self.pe_backlog[p].remove(t)
             d = self._exec[p][t.func]
-            self._backlog_work[p] -= d
+            if not self.pe_backlog[p]:
+                self._queue_end[p] = env.now + d
             t.start = env.now
             self.pe_running[p] = t
             self.pe_busy_until[p] = env.now + d
@@ -250,8 +251,9 @@ class DynamicSim:
             src = job.tasks[q].pe
             if vol and self._transfer[src][pe] is not None:
                 t.inputs.append(self.env.process(self._send(vol, src, pe)))
+        start = max(self.pe_available_at(pe), self.data_ready_at(t, pe))
+        self._queue_end[pe] = start + self._exec[pe][t.func]
         self.pe_backlog[pe].append(t)
-        self._backlog_work[pe] += self._exec[pe][t.func]
         self._queues[pe].put(t)
         if not self.ready:
             self._point = False
@@ -295,10 +297,17 @@ class DynamicSim:
         return len(self.workload.apps[t.app].succ[t.index])
 
     def pe_available_at(self, pe: int) -> float:
-        """Estimated time ``pe`` finishes its running and queued work (data waits ignored)."""
+        """Estimated time ``pe`` finishes its running and queued work: the end of the running
+        task, or, with tasks queued, the estimated finish of the last one (its start estimated
+        when it was mapped, as :meth:`est_eft` does, and exact once it starts)."""
         now = self.env.now
-        end = self.pe_busy_until[pe] if self.pe_running[pe] is not None else now
-        return (end if end > now else now) + self._backlog_work[pe]
+        if self.pe_backlog[pe]:
+            end = self._queue_end[pe]
+        elif self.pe_running[pe] is not None:
+            end = self.pe_busy_until[pe]
+        else:
+            end = now
+        return end if end > now else now
 
     def data_ready_at(self, t: Task, pe: int) -> float:
         """When the task's inputs could be on ``pe`` if sent now (no link contention)."""

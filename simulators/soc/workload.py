@@ -6,9 +6,10 @@
 - Trace arrivals: explicit ``(time_us, app_name)`` pairs (non-decreasing times).
 
 ``app_to_graph`` turns an application on a SoC into a static :class:`TaskGraph` (one
-processor per compute PE; an edge costs ``latency + volume / bandwidth`` across PEs), which
-is what the static schedulers, the dynamic heuristics' ranks and a static scheduling
-environment use.
+processor per compute PE; an edge costs ``latency + volume / B`` across PEs, ``B`` the
+average bandwidth between distinct compute PEs, Topcuoglu et al.'s mean communication
+cost), which is what the static schedulers, the dynamic heuristics' ranks and a static
+scheduling environment use.
 """
 
 from __future__ import annotations
@@ -100,7 +101,11 @@ def app_to_graph(app: App, platform: Platform) -> TaskGraph:
         if all(x is None for x in row):
             raise SocInputError(f"application {app.name!r}: no PE of SoC {platform.name!r} runs "
                                 f"task {i} ({app.functions[i]!r})")
-    edges = [(s, d, (ic.latency_us + v / ic.bandwidth) if v else 0.0) for s, d, v in app.edges]
+    idx = [i for i, _ in compute]
+    bw = platform.bandwidth_matrix()
+    links = [bw[i][j] for i in idx for j in idx if i != j]
+    mean_bw = sum(links) / len(links) if links else ic.bandwidth
+    edges = [(s, d, (ic.latency_us + v / mean_bw) if v else 0.0) for s, d, v in app.edges]
     return TaskGraph(tasks=[f"{i}:{f}" for i, f in enumerate(app.functions)],
                      processors=[f"{t.name}_{i}" for i, t in compute], exec_time=exec_time,
                      edges=edges, name=f"{app.name}@{platform.name}",
