@@ -149,6 +149,9 @@ def read_ds3_soc(path: str | os.PathLike) -> Ds3Soc:
                         _float(t, path, no, "power_profile watts") for t in tok[2:]]
             elif key in _PROFILE_KEYS:
                 pass  # thermal trip points and floorplan: not simulated
+            elif key in ("add_new_resource", "comm_band", "comm_band_self"):
+                raise SocInputError(f"{path}:{no}: resource {cur.name!r} (line {cur.line}) "
+                                    f"lists {cur.n_read} of its {cur.n_func} functionalities")
             else:
                 if len(tok) < 2:
                     raise SocInputError(f"{path}:{no}: expected '<function> <microseconds>' "
@@ -281,6 +284,9 @@ def read_ds3_job(path: str | os.PathLike) -> App:
     reading = False
     for no, tok in _lines(path, "job"):
         if reading:
+            if tok[0] in ("comm_vol", "job_name", "add_new_tasks"):
+                raise SocInputError(f"{path}:{no}: add_new_tasks {n_tasks} but {len(tasks)} "
+                                    f"tasks listed before {tok[0]}")
             if len(tok) >= 2 and tok[1] in ("HEAD", "TAIL"):
                 if not order:
                     raise SocInputError(f"{path}:{no}: {tok[1]} before any task")

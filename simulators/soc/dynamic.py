@@ -13,10 +13,10 @@ Model (DS3's, Arda et al. IEEE TC 2020, made exact; see ``docs/soc.md``):
   the same instant are all processed before the decision, so the scheduler sees them all.
 - Mapping a task to a PE queues it there (first in, first out) and starts the transfers of
   its inputs from the predecessors' PEs: each holds one interconnect link for
-  ``latency + volume / bandwidth`` (no transfer on the same PE unless a same-PE bandwidth is
-  given), so transfers contend for the links. A task starts when it heads its PE's queue,
-  the PE is free and its inputs have arrived; it runs ``exec_time`` at its PE type's DVFS
-  point.
+  ``latency + volume / bandwidth``, so transfers contend for the links. On the same PE there
+  is no transfer (or, if the SoC gives a same-PE bandwidth, a local copy that uses no link).
+  A task starts when it heads its PE's queue, the PE is free and its inputs have arrived;
+  it runs ``exec_time`` at its PE type's DVFS point.
 - Metrics (:class:`DynamicResult`): job latency from arrival to the last task's end (mean,
   95th percentile by nearest rank), throughput, energy (dynamic while busy, static all the
   time, see :mod:`simulators.soc.platform`), energy per job, EDP (energy per job x mean
@@ -208,6 +208,9 @@ class DynamicSim:
 
     def _send(self, vol: float, src: int, dst: int):
         lat, bw = self._transfer[src][dst]
+        if src == dst:  # a same-PE copy stays in the PE's local memory
+            yield self.env.timeout(lat + vol / bw)
+            return
         with self.links.request() as req:
             yield req
             yield self.env.timeout(lat + vol / bw)
