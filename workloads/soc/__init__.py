@@ -12,10 +12,13 @@
 
 from __future__ import annotations
 
+import shutil
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from simulators.soc.apps import App, read_app
+from simulators.soc.ds3_files import Ds3Settings, write_ds3_config, write_ds3_job, write_ds3_soc
 from simulators.soc.errors import SocInputError
 from simulators.soc.graph import TaskGraph, read_graph
 from simulators.soc.platform import Platform, read_platform
@@ -82,3 +85,45 @@ def load_workload(name: str) -> Workload:
     mix = MIXES[name]
     return Workload(name=name, apps=tuple(load_app(a) for a in mix),
                     probabilities=tuple(mix.values()))
+
+
+def write_ds3_files(directory: str | Path, soc: str, apps: list[str], settings: Ds3Settings,
+                    dvfs: dict[str, str] | None = None) -> Path:
+    """Write a shipped SoC and applications as a DS3 configuration (``config_file.ini`` beside
+    ``config_SoC/SoC.<soc>.txt`` and ``config_Jobs/job_<app>.txt``); returns the ini's path.
+
+    DS3's own files are GPL-licensed and do not ship here; its SoCs and applications ship as
+    ArchGym JSON, and this writes them back in DS3's format (``dvfs``: DVFS mode per PE type).
+    """
+    directory = Path(directory)
+    (directory / "config_SoC").mkdir(parents=True, exist_ok=True)
+    (directory / "config_Jobs").mkdir(exist_ok=True)
+    write_ds3_soc(load_soc(soc), directory / "config_SoC" / f"SoC.{soc}.txt", dvfs=dvfs)
+    jobs = []
+    for a in apps:
+        write_ds3_job(load_app(a), directory / "config_Jobs" / f"job_{a}.txt")
+        jobs.append(f"job_{a}.txt")
+    ini = directory / "config_file.ini"
+    write_ds3_config(ini, settings, f"SoC.{soc}.txt", jobs)
+    return ini
+
+
+def write_ds3_case(case: dict[str, Any], directory: str | Path, root: str | Path) -> Path:
+    """Write one case of ``tests/soc/ds3_reference.json`` as a DS3 configuration: shipped
+    SoC and application names, or DS3 text files (paths relative to ``root``)."""
+    directory = Path(directory)
+    s = dict(case["settings"])
+    s.update(scale_values=tuple(s["scale_values"]),
+             job_probabilities=tuple(s["job_probabilities"]),
+             job_list=tuple(tuple(x) for x in s["job_list"]))
+    settings = Ds3Settings(**s)
+    if not case["soc"].endswith(".txt"):
+        return write_ds3_files(directory, case["soc"], case["apps"], settings, case["dvfs"])
+    (directory / "config_SoC").mkdir(parents=True, exist_ok=True)
+    (directory / "config_Jobs").mkdir(exist_ok=True)
+    shutil.copy(Path(root) / case["soc"], directory / "config_SoC")
+    for a in case["apps"]:
+        shutil.copy(Path(root) / a, directory / "config_Jobs")
+    ini = directory / "config_file.ini"
+    write_ds3_config(ini, settings, Path(case["soc"]).name, [Path(a).name for a in case["apps"]])
+    return ini
