@@ -312,26 +312,39 @@ class DynamicSim:
             end = now
         return end if end > now else now
 
+    def _inputs(self, t: Task) -> list[tuple[int, float]]:
+        """(source PE, volume) of the task's non-empty inputs."""
+        job = self.jobs[t.job]
+        return [(job.tasks[q].pe, vol) for q, vol in self.workload.apps[t.app].pred[t.index]
+                if vol]
+
+    def _data_ready(self, inputs: list[tuple[int, float]], pe: int, now: float) -> float:
+        ready = now
+        for src, vol in inputs:
+            tr = self._transfer[src][pe]
+            if tr is not None:
+                v = now + tr[0] + vol / tr[1]
+                if v > ready:
+                    ready = v
+        return ready
+
     def data_ready_at(self, t: Task, pe: int) -> float:
         """When the task's inputs could be on ``pe`` if sent now (no link contention)."""
-        job = self.jobs[t.job]
-        app = self.workload.apps[t.app]
-        ready = self.env.now
-        for q, vol in app.pred[t.index]:
-            tr = self._transfer[job.tasks[q].pe][pe]
-            if vol and tr is not None:
-                ready = max(ready, self.env.now + tr[0] + vol / tr[1])
-        return ready
+        return self._data_ready(self._inputs(t), pe, self.env.now)
 
     def est_eft(self, t: Task) -> list[tuple[float, float] | None]:
         """Estimated (start, finish) of the task on every PE (None where it cannot run)."""
+        now = self.env.now
+        inputs = self._inputs(t)
         out: list[tuple[float, float] | None] = []
-        for p in range(len(self.pe_types)):
-            d = self._exec[p].get(t.func)
-            if d is None or p not in self.compute_pes:
+        for p, table in enumerate(self._exec):
+            d = table.get(t.func)
+            if d is None or p not in self._compute:
                 out.append(None)
                 continue
-            s = max(self.pe_available_at(p), self.data_ready_at(t, p))
+            ready = self._data_ready(inputs, p, now)
+            avail = self.pe_available_at(p)
+            s = avail if avail > ready else ready
             out.append((s, s + d))
         return out
 
