@@ -16,14 +16,13 @@ JSON form::
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from simulators.soc.errors import SocInputError
 from simulators.soc.graph import TaskGraph
+from simulators.soc.jsonfile import read_json
 
 SCHEMA = "archgym-soc-app/1"
 
@@ -87,11 +86,4 @@ class App:
 
 def read_app(path: str | os.PathLike) -> App:
     """Read an application JSON file; errors name the file and field."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise SocInputError(f"{path}: cannot read application ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise SocInputError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    return App.from_dict(data, source=str(path))
+    return App.from_dict(read_json(path, "application"), source=str(path))

@@ -20,15 +20,14 @@ integer schedules. Malformed input raises :class:`SocInputError` naming the file
 from __future__ import annotations
 
 import heapq
-import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from simulators.soc.errors import SocInputError
+from simulators.soc.jsonfile import read_json, write_json
 
 SCHEMA = "archgym-soc-dag/1"
 Number = int | float
@@ -228,31 +227,12 @@ class TaskGraph:
 
 def read_graph(path: str | os.PathLike) -> TaskGraph:
     """Read a task graph JSON file; errors name the file and the field."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SocInputError(f"{path}: cannot read task graph ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SocInputError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    graph = TaskGraph.from_dict(data, source=str(path))
+    graph = TaskGraph.from_dict(read_json(path, "task graph"), source=str(path))
     if not graph.name:
-        object.__setattr__(graph, "name", path.stem)
+        object.__setattr__(graph, "name", Path(path).stem)
     return graph
 
 
 def write_graph(graph: TaskGraph, path: str | os.PathLike) -> None:
     """Write ``graph`` as JSON atomically (the file appears whole or not at all)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(graph.to_dict(), f, indent=1)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_json(path, graph.to_dict())

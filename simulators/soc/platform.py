@@ -35,14 +35,13 @@ JSON form::
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from simulators.soc.errors import SocInputError
+from simulators.soc.jsonfile import read_json
 
 SCHEMA = "archgym-soc/1"
 
@@ -337,11 +336,4 @@ def _validate(p: Platform) -> None:
 
 def read_platform(path: str | os.PathLike) -> Platform:
     """Read a SoC description (``archgym-soc/1`` JSON); errors name the file and field."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise SocInputError(f"{path}: cannot read SoC description ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise SocInputError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    return Platform.from_dict(data, source=str(path))
+    return Platform.from_dict(read_json(path, "SoC description"), source=str(path))
