@@ -18,11 +18,10 @@ from typing import Any
 from simulators.soc.checker import check_schedule
 from simulators.soc.ds3_compat import run_ds3
 from simulators.soc.ds3_files import read_ds3_config
-from simulators.soc.dynamic import DynamicSim
+from simulators.soc.dynamic import simulate
 from simulators.soc.errors import SocInputError
 from simulators.soc.graph import read_graph
 from simulators.soc.platform import Platform
-from simulators.soc.policies import make_scheduler
 from simulators.soc.static import canonical_name, schedule
 from simulators.soc.workload import Workload, poisson_arrivals
 
@@ -60,9 +59,8 @@ def dynamic_json(platform: Platform, workload: Workload, jobs: int,
                  seed: int = 0, warmup_us: float = 0.0) -> dict[str, Any]:
     """Run ``jobs`` Poisson arrivals (``rate`` jobs/ms, seeded) of ``workload`` on
     ``platform`` with a dynamic scheduler (:data:`policies.DYNAMIC_SCHEDULERS`)."""
-    sim = DynamicSim(platform, workload, poisson_arrivals(workload, jobs, rate, seed), warmup_us)
-    sim.run(make_scheduler(scheduler))
-    out = sim.result(scheduler.strip().lower()).to_dict()
+    out = simulate(platform, workload, poisson_arrivals(workload, jobs, rate, seed), scheduler,
+                   warmup_us).to_dict()
     out.update(rate_jobs_per_ms=rate, seed=seed, mode="exact")
     return out
 

@@ -378,3 +378,18 @@ class DynamicSim:
             mean_pe_utilisation=float(np.mean(list(util.values()))), pe_utilisation=util,
             area_mm2=self.platform.area_mm2, makespan_us=end, tasks=self.num_tasks_done,
             job_latencies_us=lat)
+
+
+def simulate(platform: Platform, workload: Workload, arrivals: list[Arrival],
+             scheduler: str | Scheduler = "heft", warmup_us: float = 0.0) -> DynamicResult:
+    """Run a job stream to the end with a named scheduler (:mod:`simulators.soc.policies`)
+    or a scheduler callable; a function call in, a :class:`DynamicResult` out."""
+    if isinstance(scheduler, str):
+        from simulators.soc.policies import make_scheduler  # policies import this module
+
+        name, scheduler = scheduler.strip().lower(), make_scheduler(scheduler)
+    else:
+        name = getattr(scheduler, "__name__", "custom")
+    sim = DynamicSim(platform, workload, arrivals, warmup_us)
+    sim.run(scheduler)
+    return sim.result(name)
