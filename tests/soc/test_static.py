@@ -231,3 +231,17 @@ def test_optimal_needs_integers():
     g = TaskGraph(["a"], ["p"], [[1.5]], [])
     with pytest.raises(SocInputError, match="integer"):
         schedule(g, "optimal")
+
+
+def test_cli_static_json(tmp_path):
+    from simulators.soc.cli_api import static_json
+    from workloads.soc import graph_path
+
+    out = static_json(graph_path("topcuoglu2002_fig2"), "HEFT")
+    assert out["makespan"] == 80 and out["valid"] and out["scheduler"] == "heft"
+    assert len(out["schedule"]) == 10 and out["schedule"][0] == [2, 0, 9]
+    opt = static_json(graph_path("topcuoglu2002_fig2"), "optimal", time_limit=30)
+    assert opt["makespan"] == 73 and opt["proven_optimal"] and opt["time_limit"] == 30
+    json.dumps(out), json.dumps(opt)  # JSON-ready
+    with pytest.raises(SocInputError, match="time-limit"):
+        static_json(graph_path("topcuoglu2002_fig2"), "heft", time_limit=5)
