@@ -32,13 +32,14 @@ order. Mimicked (see ``docs/soc.md`` for the full table):
   still counts as completed but adds no latency), the run ending at ``simulation_length``
   or when ``max_jobs`` jobs have completed.
 
-Deliberately not mimicked: DS3's MET-time core gating (DS3's ``set_active_cores`` indexes
-the SoC's first PEs instead of the cluster's, which switches off CPU cores when a cluster of
-accelerators is gated; we never gate cores); the ``ondemand`` governor and thermal
-throttling (which change frequencies at run time); DS3's temperature-dependent energy
-model (energy here is our model, :mod:`simulators.soc.platform`); the ``shared_memory``
-communication mode and the constraint-programming scheduler ``CP`` (raise
-:class:`SocInputError`).
+Deliberately not mimicked: core gating. DS3 switches cores off through DTPM's
+``set_active_cores``, which indexes the SoC's first PEs instead of the cluster's, so gating
+an accelerator cluster (as DS3's MET path does when a task starts on an accelerator)
+disables CPU cores by mistake; ``ds3_compat`` never gates or disables a PE. Also not
+mimicked: the ``ondemand`` governor and thermal throttling (which change frequencies at run
+time); DS3's temperature-dependent energy model (energy here is our model,
+:mod:`simulators.soc.platform`); the ``shared_memory`` communication mode and the
+constraint-programming scheduler ``CP`` (both raise :class:`SocInputError`).
 """
 
 from __future__ import annotations
