@@ -196,7 +196,7 @@ def _best_column(row: list[tuple[Number, Number] | None]) -> tuple[int, Number]:
 def minmin(graph: TaskGraph) -> Schedule:
     """Min-Min: the ready task with the smallest minimum completion time goes first."""
     def pick(rows):
-        best = min((( _best_column(r)[1], i) for i, r in rows.items()))
+        best = min((_best_column(r)[1], i) for i, r in rows.items())
         return best[1], _best_column(rows[best[1]])[0]
 
     return _batch(graph, "minmin", pick)
@@ -205,7 +205,7 @@ def minmin(graph: TaskGraph) -> Schedule:
 def maxmin(graph: TaskGraph) -> Schedule:
     """Max-Min: the ready task with the largest minimum completion time goes first."""
     def pick(rows):
-        best = min(((-exact(_best_column(r)[1]), i) for i, r in rows.items()))
+        best = min((-exact(_best_column(r)[1]), i) for i, r in rows.items())
         return best[1], _best_column(rows[best[1]])[0]
 
     return _batch(graph, "maxmin", pick)
