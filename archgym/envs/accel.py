@@ -39,7 +39,8 @@ Metrics: ``latency_ms`` (at ``clock_ghz``), ``latency_cycles``, ``stall_cycles``
 ``energy_mj``, ``power_w`` (energy over latency), ``area_mm2`` (PE array and SRAMs, 45 nm),
 ``edp_mj_ms``, ``overall_util_pct``, ``dram_bytes``, ``dram_bw_stall_free`` (bytes per cycle
 the design would need not to stall) and ``dram_bandwidth_gbps`` (what it provisions: a cost
-that objectives can cap). Observation scales are the default design's values on the workload.
+that objectives can cap). Observation scales are the default design's values on the workload
+(``fixed`` parameters take their fixed values in it).
 
 Objectives: any string of :func:`archgym.objectives.parse` over the metrics, plus the aliases
 ``latency``, ``energy``, ``area``, ``edp``, ``power`` and the default ``budget``: the lowest
@@ -174,9 +175,9 @@ class AccelEvaluator(Evaluator):
         self.workload_hash = digest([layer.to_dict() for layer in self.layers])
         self.fixed, self.layer_params = dict(fixed), layer_params
         self.clock_ghz = clock_ghz
-        reference = self.metrics_of({**DEFAULTS, **{p: DEFAULTS["dataflow"]
-                                                    for p in layer_params or ()}})
-        self.reference = reference
+        #: the default design (``fixed`` parameters included): scales and the budget
+        self.reference = reference = self.metrics_of(
+            {**DEFAULTS, **dict.fromkeys(layer_params or (), DEFAULTS["dataflow"]), **fixed})
         scale = {k: v for k, v in reference.items() if v > 0}
         self.metric_specs = (
             MetricSpec("latency_ms", "ms", "minimize", scale["latency_ms"]),
@@ -228,7 +229,7 @@ def aliases(reference: Mapping[str, float]) -> dict[str, str]:
     """Objective words: one per main metric, and ``budget`` (the default design's area,
     rounded up to 0.001 mm^2, and its DRAM bandwidth)."""
     area = math.ceil(reference["area_mm2"] * 1000) / 1000
-    return {"budget": f"latency_ms; area_mm2<={area:g}; "
+    return {"budget": f"latency_ms; area_mm2<={area:.3f}; "
                       f"dram_bandwidth_gbps<={reference['dram_bandwidth_gbps']:g}",
             "latency": "latency_ms", "energy": "energy_mj", "area": "area_mm2",
             "edp": "edp_mj_ms", "power": "power_w"}

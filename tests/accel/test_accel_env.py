@@ -176,6 +176,11 @@ def test_fixed_and_values():
     direct = evaluate_design(load("bert_base"), **{**design_kwargs({**DEFAULTS, **config}),
                                                    "dram_bandwidth": 64, "dataflow": "os"})
     assert m["latency_ms"] == direct["latency_ms"] and m["energy_mj"] == direct["energy_mj"]
+    big = make(fixed={"array_rows": 128, "array_cols": 128})  # the default design: 128x128
+    ref = big.evaluate(big.space.default())
+    assert big.objective.feasible(ref) and big.parse_objective("latency").reward(ref) == -1
+    assert not big.objective.feasible(big.evaluate({**big.space.default(),
+                                                    "ifmap_sram_kb": 128}))
     for kwargs, message in (
             ({"values": {"dataflow": ["os", "xs"]}}, "allowed: os, ws, is"),
             ({"values": {"array_rows": [0, 8]}}, "allowed: positive integers"),
