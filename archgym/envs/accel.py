@@ -139,7 +139,10 @@ def design_space(dataflow_params: Sequence[str], fixed: Mapping[str, Any],
         if name in fixed:
             continue
         base = "dataflow" if name.startswith("dataflow") else name
-        chosen = list(values.get(name, VALUES[base][0]))
+        given = values.get(name, VALUES[base][0])
+        if isinstance(given, str) or not isinstance(given, Sequence):
+            raise ArchGymError(f"values for {name} must be a list, got {given!r}")
+        chosen = list(given)
         bad = [v for v in chosen if not _check_value(name, v)]
         if bad or not chosen or len(set(chosen)) != len(chosen):
             raise ArchGymError(f"values for {name}: {bad or chosen} not allowed (need distinct "

@@ -185,6 +185,7 @@ def test_fixed_and_values():
             ({"values": {"dataflow": ["os", "xs"]}}, "allowed: os, ws, is"),
             ({"values": {"array_rows": [0, 8]}}, "allowed: positive integers"),
             ({"values": {"array_rows": [8, 8]}}, "distinct"),
+            ({"values": {"dataflow": "ws"}}, "must be a list"),
             ({"fixed": {"array_cols": 2.5}}, "allowed: positive integers"),
             ({"fixed": {"sram_kb": 64}}, "unknown accelerator parameter 'sram_kb'"),
             ({"clock_ghz": 0}, "clock_ghz must be positive"),
