@@ -8,3 +8,5 @@ from archgym.registry import register
 
 DRAM_ID = register("DRAM", "archgym.envs.dram:DramEnv",
                    "DRAM memory controller (DRAMGym knobs) on a memory trace")
+ACCEL_ID = register("Accelerator", "archgym.envs.accel:AcceleratorEnv",
+                    "systolic-array DNN accelerator (SCALE-Sim's knobs) on a network's layers")

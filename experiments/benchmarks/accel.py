@@ -10,11 +10,18 @@
   interpreter with SCALE-Sim is given (``--scalesim-python`` or ``$ARCHGYM_SCALESIM_PYTHON``,
   ``--rerun N`` cases), else the times recorded in ``tests/accel/scalesim_reference.json``,
   labelled with the machine they were measured on.
+* ``env``: ``archgym/Accelerator-v0`` evaluations per second on every shipped workload, over
+  ``--designs`` distinct designs drawn uniformly from its space (seed 0), each a full
+  ``step`` (the whole network through the model, metrics, reward, observation): ``cold``
+  clears the model's caches before every step (best of ``--repeats`` per design; median, 90th
+  percentile and slowest step), ``warm`` keeps them through the run as a searcher does
+  (equal layer shapes and IFMAP traffic shared between designs).
 * ``agreement``: per reference case, ours and SCALE-Sim's value of every compared column,
   and a summary: exact matches of cycles, SRAM counts and percentages (to 1e-9), DRAM OFMAP
   writes within one array line, worst relative DRAM IFMAP and filter read errors.
 
-Usage: ``python -m experiments.benchmarks.accel [--repeats 3] [--rerun N] [--out FILE]``.
+Usage: ``python -m experiments.benchmarks.accel [--repeats 3] [--rerun N] [--designs 30]
+[--out FILE]``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ import statistics
 import time
 from pathlib import Path
 
+import numpy as np
+
+from archgym import registry
 from experiments.accel_scalesim import REFERENCE, run_case, scalesim_python
 from simulators.accel import AccelConfig, Layer, simulate, simulate_layer
 from simulators.accel.dram import ifmap_dram_reads
@@ -105,12 +115,48 @@ def summarise(rows: list[dict], cases: list[dict]) -> dict:
                                                  for r in rows)}
 
 
+def env_speed(designs: int, repeats: int) -> dict:
+    """Accelerator-v0 steps per second per shipped workload (see the module docstring)."""
+    out = {"env": "archgym/Accelerator-v0", "designs": designs, "design_seed": 0}
+    for name in ("bert_base", "gpt2", "resnet18", "resnet50"):
+        env = registry.make("archgym/Accelerator-v0", workload=name).unwrapped
+        space, rng = env.space, np.random.default_rng(0)
+        configs: dict[str, dict] = {}
+        while len(configs) < designs:
+            config = space.sample(rng)
+            configs.setdefault(space.key(config), config)
+        cold = [float("inf")] * designs
+        warm = float("inf")
+        for _ in range(repeats):
+            env = registry.make("archgym/Accelerator-v0", workload=name).unwrapped
+            for i, config in enumerate(configs.values()):
+                _cold()
+                t0 = time.perf_counter()
+                env.step_config(config)
+                cold[i] = min(cold[i], time.perf_counter() - t0)
+            env = registry.make("archgym/Accelerator-v0", workload=name).unwrapped
+            _cold()
+            t0 = time.perf_counter()
+            for config in configs.values():
+                env.step_config(config)
+            warm = min(warm, time.perf_counter() - t0)
+        out[name] = {"layers": len(env.evaluator.layers),
+                     "cold": {"evaluations_per_s": designs / sum(cold),
+                              "median_ms": statistics.median(cold) * 1e3,
+                              "p90_ms": float(np.percentile(cold, 90)) * 1e3,
+                              "max_ms": max(cold) * 1e3},
+                     "warm": {"evaluations_per_s": designs / warm}}
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--scalesim-python")
     ap.add_argument("--rerun", type=int, default=0,
                     help="re-measure SCALE-Sim on the first N reference cases")
+    ap.add_argument("--designs", type=int, default=30,
+                    help="random Accelerator-v0 designs per workload for the env speed")
     ap.add_argument("--out", type=Path, help="also write the JSON here")
     args = ap.parse_args(argv)
     ref = json.loads(REFERENCE.read_text())
@@ -153,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
                   "layers_per_s": len(cases) / sum(ours),
                   "median_us_per_layer": statistics.median(ours) * 1e6,
                   "workloads_32x32_ws_64kB": workloads},
+        "env": env_speed(args.designs, args.repeats),
         "speedup": {"median": statistics.median(speedups), "min": min(speedups),
                     "overall": sum(theirs) / sum(ours), "scalesim_seconds_total": sum(theirs),
                     "per_case": {c["id"]: {"scalesim_s": t, "ours_s": o, "speedup": t / o}

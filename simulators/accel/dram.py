@@ -39,6 +39,8 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
+from simulators.accel.topology import Layer
+
 # Collapsing channels reorders up to g * lanes requests; keep that below cap / GRANULE.
 GRANULE = 64
 # IFMAP streams up to this many (collapsed) requests are replayed whole (a few ms).
@@ -82,6 +84,14 @@ def ifmap_footprint(h: int, w: int, fh: int, fw: int, c: int, s: int) -> int:
     eh = math.ceil((h - fh + s) / s)
     ew = math.ceil((w - fw + s) / s)
     return c * _lattice_cover(h, fh, s, eh) * _lattice_cover(w, fw, s, ew)
+
+
+def compulsory_dram_bytes(layer: Layer) -> int:
+    """Words every schedule moves across the DRAM interface: each IFMAP element the layer
+    reads, each filter weight and each output once (a lower bound of the model's traffic)."""
+    return (ifmap_footprint(layer.ifmap_h, layer.ifmap_w, layer.filter_h, layer.filter_w,
+                            layer.channels, layer.stride)
+            + layer.k * layer.n + layer.m * layer.n)
 
 
 def windows_overlap(h: int, w: int, fh: int, fw: int, s: int) -> bool:

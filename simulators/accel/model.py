@@ -113,8 +113,9 @@ class AccelResult:
         for f in ("mapping_efficiency_pct", "compute_util_pct"):
             sums[f] = sum(getattr(r, f) * r.compute_cycles for r in self.layers) / compute
         sums["macs"] = sum(r.macs for r in self.layers)
-        sums["energy_breakdown_pj"] = sum((r.energy for r in self.layers[1:]),
-                                          self.layers[0].energy).to_dict()
+        sums["energy_breakdown_pj"] = EnergyBreakdown(*(
+            sum(getattr(r.energy, f.name) for r in self.layers)
+            for f in fields(EnergyBreakdown))).to_dict()
         return {k: sums.pop(k) for k in REPORT_FIELDS[1:]} | sums
 
     def to_dict(self) -> dict:

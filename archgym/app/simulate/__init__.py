@@ -18,6 +18,7 @@ GROUP = "archgym.simulate"
 
 #: the project's simulators
 COMMANDS: dict[str, str] = {
+    "accel": "archgym.app.simulate.accel:command",
     "dram": "archgym.app.simulate.dram:command",
 }
 
