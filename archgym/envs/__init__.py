@@ -8,3 +8,5 @@ from archgym.registry import register
 
 DRAM_ID = register("DRAM", "archgym.envs.dram:DramEnv",
                    "DRAM memory controller (DRAMGym knobs) on a memory trace")
+PIM_ID = register("PIM", "archgym.envs.pim:PimEnv",
+                  "DRAM-PIM system (PIM-GPT style) for GPT decoding")
