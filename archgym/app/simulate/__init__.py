@@ -19,6 +19,7 @@ GROUP = "archgym.simulate"
 #: the project's simulators
 COMMANDS: dict[str, str] = {
     "dram": "archgym.app.simulate.dram:command",
+    "pim": "archgym.app.simulate.pim:command",
 }
 
 
