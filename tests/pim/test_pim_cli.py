@@ -103,3 +103,11 @@ def test_malformed_config_file_names_the_file_and_key(tmp_path):
     path.write_text("channels: 8\nbanks_per_channel: many\n")
     r = run("--gemv", "8,8", "--config", str(path))
     assert r.exit_code == 2 and str(path) in r.output and "banks_per_channel" in r.output
+
+
+def test_envs_describes_pim_v0_with_its_design_rules():
+    r = CliRunner().invoke(app, ["envs", "archgym/PIM-v0"])
+    assert r.exit_code == 0, r.output
+    for text in ("5,400,000 designs", "constraints", "split_k_channels", "split_k <= channels",
+                 "tokens_per_s", "throughput", "targets", "pareto"):
+        assert text in r.stdout, text
