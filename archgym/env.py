@@ -11,8 +11,9 @@ It implements the environment contract of :mod:`archgym.contract` (``kind == "de
 - **Reset** evaluates the space's default design (or ``options={"config": {...}}``) and
   returns its real observation; it never samples a random design.
 - **Episodes** are truncated after ``max_steps`` steps and never terminate on their own.
-- ``info`` holds ``config``, raw ``metrics``, ``reward``, ``feasible``, ``target_met`` and
-  ``valid`` (wall time goes to observers only, so ``info`` is deterministic).
+- ``info`` holds ``config``, raw ``metrics``, ``reward``, ``feasible``, ``target_met``,
+  ``valid`` and ``invalid_reason`` ("" when valid); wall time goes to observers only, so
+  ``info`` is deterministic.
 - :meth:`step_config` steps with an exact config (what ask/tell searchers use) and
   :meth:`step_batch` evaluates several designs in one call.
 

@@ -182,3 +182,14 @@ def test_narrowed_values():
 def test_bad_parameters_name_what_is_allowed(kwargs, message):
     with pytest.raises(ArchGymError, match=message):
         gymnasium.make("archgym/PIM-v0", **kwargs)
+
+
+def test_importing_the_pim_simulator_compiles_no_dram_engine():
+    """PIM reuses the DRAM device presets only: importing it must not load numba."""
+    import subprocess
+    import sys
+
+    code = "import sys, simulators.pim; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
