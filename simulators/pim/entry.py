@@ -174,12 +174,13 @@ def design_rules(values: Mapping[str, Sequence[Any]], model: ModelConfig | str |
         for n in sorted(set(need.values())):
             parts = []
             if file == "orf" and n * hi["tile_order"] > least:
-                parts.append(f"{n} * tile_order <= {regs}")
+                parts.append(f"{n} * tile_order <= {regs}" if n > 1
+                             else f"tile_order <= {regs}")
             if n > least:
                 parts.append(f"{n} <= {regs}")
             if not parts or not check:
                 continue
-            rule = " and ".join(parts).replace("1 * tile_order", "tile_order")
+            rule = " and ".join(parts)
             shapes_ = _where({c for c, k in need.items() if k >= n}, v)
             if shapes_:
                 rule = f"{shapes_} or ({rule})" if " and " in rule else f"{shapes_} or {rule}"

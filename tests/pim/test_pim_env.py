@@ -91,6 +91,29 @@ def test_design_rules_are_sound_and_leave_only_the_adaptive_shape_to_the_simulat
     assert refused <= 4
 
 
+def test_design_rules_of_another_system_are_sound():
+    """The int8 client system (LPDDR5X, 4 output registers, 16-row tiles): its wider
+    one-row-per-lane tiles need 2 or 4 output registers, and the rules say so."""
+    from archgym.space import Constraint
+
+    workload, base = ("gpt2", 4, 4), read_config("client-lpddr5x")
+    rules = design_rules(DESIGN_KNOBS, *workload, base)
+    assert {"orf_tile_order_2", "orf_tile_order_4"} <= set(rules)
+    checks = [Constraint(n, e) for n, e in rules.items()]
+    rng = np.random.default_rng(3)
+    rejected = 0
+    for _ in range(40):
+        config = {k: v[int(rng.integers(len(v)))] for k, v in DESIGN_KNOBS.items()}
+        metrics = simulate(config, workload, base)
+        if not all(c.holds(config) for c in checks):
+            rejected += 1
+            assert metrics is None or metrics == simulate({**config, "tile_order": -1},
+                                                          workload, base), config
+        elif metrics is None:
+            assert config["tile_rows"] == -1 and config["tile_order"] >= 1, config
+    assert rejected >= 8
+
+
 def test_capacity_rule_is_exact():
     """GPT-2 XL's weights and KV cache fill more than 64 and fewer than 128 banks of 32 MB:
     the rule and the simulator agree on both sides."""
