@@ -11,13 +11,17 @@ It implements the environment contract of :mod:`archgym.contract` (``kind == "de
 - **Reset** evaluates the space's default design (or ``options={"config": {...}}``) and
   returns its real observation; it never samples a random design.
 - **Episodes** are truncated after ``max_steps`` steps and never terminate on their own.
-- ``info`` holds ``config``, raw ``metrics``, ``reward``, ``feasible``, ``target_met`` and
-  ``valid`` (wall time goes to observers only, so ``info`` is deterministic).
+- ``info`` holds ``config``, raw ``metrics``, ``reward``, ``feasible``, ``target_met``,
+  ``valid`` and ``invalid_reason`` ("" when valid); wall time goes to observers only, so
+  ``info`` is deterministic.
 - :meth:`step_config` steps with an exact config (what ask/tell searchers use) and
   :meth:`step_batch` evaluates several designs in one call.
 
 A design that breaks the space's constraints is not evaluated: it gets ``invalid_reward``,
-``valid=False``, ``feasible=False`` and the previous observation.
+``valid=False``, ``feasible=False`` and the previous observation. So does a design the
+evaluator refuses by raising :class:`~archgym.space.InvalidDesignError` (an infeasibility
+that depends on the workload and cannot be written as a constraint of the space). ``info``
+of an invalid step says why in ``invalid_reason``.
 
 **Cost models.** Every design-point env takes ``cost_model`` (``"simulator"``, ``"proxy"``
 or ``"multi-fidelity"``), ``proxy`` (a saved proxy's path) and ``proxy_threshold`` on top of
@@ -37,6 +41,7 @@ import numpy as np
 from archgym.contract import EnvBase, Evaluation
 from archgym.evaluator import Evaluator, Metrics
 from archgym.objectives import Objective
+from archgym.space import InvalidDesignError
 
 COST_MODELS = ("simulator", "proxy", "multi-fidelity")
 
@@ -118,20 +123,29 @@ class DesignEnv(EnvBase, gymnasium.Env):
         together); each counts as one step and reaches observers in order. Returns the
         ``(obs, reward, terminated, truncated, info)`` of each."""
         start = time.perf_counter()
-        valid = [self.space.is_valid(c) for c in configs]
-        checked = [self.space.validate(c) if ok else dict(c)
-                   for c, ok in zip(configs, valid, strict=True)]
-        batch = self.evaluator.evaluate_batch([c for c, ok in zip(checked, valid, strict=True)
-                                               if ok])
+        checked, reasons = [], []
+        for c in configs:
+            try:
+                checked.append(self.space.validate(c))
+                reasons.append("")
+            except InvalidDesignError as e:
+                checked.append(dict(c))
+                reasons.append(str(e))
+        answers = iter(self._evaluate_valid([c for c, r in zip(checked, reasons, strict=True)
+                                             if not r]))
         share = (time.perf_counter() - start) / max(len(configs), 1)
         fidelity = getattr(self.evaluator, "fidelity_of", None)
-        results, answers = [], iter(batch)
-        for config, ok in zip(checked, valid, strict=True):
+        results = []
+        for config, reason in zip(checked, reasons, strict=True):
             self._steps += 1
             self.evaluations += 1
             extra: dict[str, Any] = {}
+            metrics: Metrics | None = None
+            if not reason:
+                metrics, reason = next(answers)
+            ok = not reason
             if ok:
-                metrics: Metrics | None = next(answers)
+                assert metrics is not None
                 reward = float(self.objective.reward(metrics))
                 feasible = bool(self.objective.feasible(metrics))
                 met = bool(self.objective.target_met(metrics))
@@ -143,10 +157,27 @@ class DesignEnv(EnvBase, gymnasium.Env):
             self.notify(Evaluation(self.evaluations, config, metrics, reward, feasible, met,
                                    ok, share, extra))
             info = {"config": config, "metrics": metrics, "reward": reward,
-                    "feasible": feasible, "target_met": met, "valid": ok}
+                    "feasible": feasible, "target_met": met, "valid": ok,
+                    "invalid_reason": reason}
             truncated = self._steps >= self.max_steps
             results.append((self._obs.copy(), reward, False, truncated, info))
         return results
+
+    def _evaluate_valid(self, configs: list[dict[str, Any]]) -> list[tuple[Metrics | None, str]]:
+        """``(metrics, "")`` per design, or ``(None, why)`` for one the evaluator refuses
+        (:class:`InvalidDesignError`): one batch call, then one call per design only when
+        the batch held a refused design."""
+        try:
+            return [(m, "") for m in self.evaluator.evaluate_batch(configs)]
+        except InvalidDesignError:
+            pass
+        out: list[tuple[Metrics | None, str]] = []
+        for config in configs:
+            try:
+                out.append((self.evaluator.evaluate(config), ""))
+            except InvalidDesignError as e:
+                out.append((None, str(e)))
+        return out
 
     def design_point_view(self) -> DesignEnv:
         """A design-point env is its own design-point view."""

@@ -8,7 +8,9 @@ from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import archgym  # noqa: F401
-from archgym.env import BoxAction, DictAction, DiscreteAction, OneHotAction
+from archgym.env import BoxAction, DesignEnv, DictAction, DiscreteAction, OneHotAction
+from archgym.objectives import Optimize
+from archgym.space import InvalidDesignError
 from tests.toy import SPACE, ToyEvaluator
 
 
@@ -86,3 +88,35 @@ def test_unknown_env_parameter_is_refused():
         archgym.make("archgym/Toy-v0", bogus=1)
     with pytest.raises(archgym.ArchGymError, match="unknown environment"):
         archgym.make("archgym/Nope-v0")
+
+
+class RefusingEvaluator(ToyEvaluator):
+    """The toy, except that four ports are infeasible in a way the space cannot express."""
+
+    def _evaluate(self, c):
+        if c["ports"] == 4:
+            raise InvalidDesignError(f"toy: {c['ports']} ports do not fit")
+        return super()._evaluate(c)
+
+
+def test_a_design_the_evaluator_refuses_is_an_invalid_step():
+    evaluator = RefusingEvaluator()
+    env = DesignEnv(evaluator, Optimize(evaluator.metric_specs[0]))
+    seen = []
+    env.subscribe(seen.append)
+    obs, _ = env.reset(seed=0)
+    refused = {"size_kb": 16, "assoc": 2, "policy": "FIFO", "ports": 4}
+    fine = {**refused, "ports": 2}
+    broken = {**refused, "size_kb": 1, "assoc": 8}  # breaks the space's constraint
+    results = env.step_batch([refused, fine, broken])
+    (o1, r1, _, _, i1), (o2, r2, _, _, i2), (_, r3, _, _, i3) = results
+    assert not i1["valid"] and i1["metrics"] is None and r1 == env.invalid_reward
+    assert i1["invalid_reason"] == "toy: 4 ports do not fit" and np.array_equal(o1, obs)
+    assert i2["valid"] and i2["invalid_reason"] == "" and i2["metrics"] == ToyEvaluator(
+        ).evaluate(fine) and r2 == pytest.approx(-i2["metrics"]["latency"] / 10.0)
+    assert not i3["valid"] and "assoc_fits" in i3["invalid_reason"]
+    assert [(e.valid, e.feasible) for e in seen] == [(False, False), (True, True),
+                                                     (False, False)]
+    assert evaluator.calls == 2  # the default design and the feasible one, once each
+    _, _, _, _, info = env.step_config(refused)  # alone, too
+    assert not info["valid"] and evaluator.calls == 2

@@ -86,6 +86,14 @@ def describe_env(env_id: str) -> None:
         for p in view.space:
             space.add_row(p.name, str(p.default_value()), p.allowed())
         console.print(space)
+        if view.space.constraints:
+            rules = Table(title="constraints (a design breaking one is an invalid step, "
+                                "not evaluated)")
+            for col in ("constraint", "rule"):
+                rules.add_column(col)
+            for c in view.space.constraints:
+                rules.add_row(c.name, c.rule if isinstance(c.rule, str) else repr(c.rule))
+            console.print(rules)
     metrics = Table(title="metrics")
     for col in ("metric", "unit", "better"):
         metrics.add_column(col)

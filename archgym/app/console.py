@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -47,3 +48,24 @@ def parse_assignments(items: list[str], what: str) -> dict[str, Any]:
     return out
 
 
+
+
+_PREFIXES = {-12: "p", -9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G"}
+
+
+def si(value: float, unit: str, exponent: int = 0) -> str:
+    """``value`` x 10^``exponent`` ``unit`` with the SI prefix that puts it in [1, 1000),
+    four significant digits: ``si(190317.0, "s", -9)`` -> ``"190.3 us"``."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g} {_PREFIXES[exponent]}{unit}"
+    e = exponent + 3 * math.floor(math.log10(abs(value)) / 3)
+    e = min(max(e, min(_PREFIXES)), max(_PREFIXES))
+    return f"{value / 10 ** (e - exponent):.4g} {_PREFIXES[e]}{unit}"
+
+
+def number(value: float, digits: int = 4) -> str:
+    """``digits`` significant digits without float noise or exponents (thousands
+    separators from ``10**digits`` up): ``number(4.0793)`` -> ``"4.079"``."""
+    if isinstance(value, int) or abs(value) >= 10 ** digits:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"

@@ -10,3 +10,5 @@ DRAM_ID = register("DRAM", "archgym.envs.dram:DramEnv",
                    "DRAM memory controller (DRAMGym knobs) on a memory trace")
 ACCEL_ID = register("Accelerator", "archgym.envs.accel:AcceleratorEnv",
                     "systolic-array DNN accelerator (SCALE-Sim's knobs) on a network's layers")
+PIM_ID = register("PIM", "archgym.envs.pim:PimEnv",
+                  "DRAM-PIM system (PIM-GPT style) for GPT decoding")

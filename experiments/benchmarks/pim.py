@@ -14,8 +14,18 @@
   ``docs/pim-fidelity.md``); ``random-40`` summarises the 40 random multi-knob
   configurations of ``tests/pim/geniepim_random_reference.json``.
 
+- ``env``: ``archgym/PIM-v0`` evaluations per second (env steps of seeded random valid
+  designs, cold simulator caches, best of ``--reps``) with its default workload (GPT-2,
+  16 + 16 tokens) and with GPT-2 XL at 64 + 64, and the share of designs that the space's
+  design rules reject (uniform over the knob product) and that the simulator still refuses;
+- ``search`` (with ``--search``): random search, the GA and TPE on PIM-v0 with the objective
+  ``"throughput; area_mm2<=A"`` (A: the default PIM-GPT design's area), equal budgets,
+  ``--seeds`` seeds: the best feasible tokens/s of each run, median and bootstrap 95 % CI
+  over seeds (``archgym.stats.median_ci``), relative to the default design's.
+
 Reference for speed: the DSE loop needs seconds per design at most; GeniePIM itself is an
-analytical formula (no events). Usage: ``python -m experiments.benchmarks.pim [--reps 3]``.
+analytical formula (no events). Usage: ``python -m experiments.benchmarks.pim [--reps 3]
+[--search [--seeds 30] [--budget 60] [--quick]]``.
 """
 
 from __future__ import annotations
@@ -29,7 +39,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from simulators.pim import evaluate_design, read_config, simulate_decoding, simulate_gemv
+import numpy as np
+
+from simulators.pim import (
+    DESIGN_KNOBS,
+    evaluate_design,
+    read_config,
+    simulate_decoding,
+    simulate_gemv,
+)
 from simulators.pim.engine import ChannelEngine
 from simulators.pim.gemv import _simulate_channel, pim_timing
 from simulators.pim.geniepim import reference_pim_time
@@ -131,16 +149,88 @@ def agreement() -> dict:
     return table
 
 
+def env_speed(reps: int, designs: int = 20) -> dict:
+    """PIM-v0 steps per second on seeded random valid designs, cold simulator caches."""
+    import archgym
+
+    out: dict = {}
+    for label, kwargs in (("default", {}), ("gpt2-xl[64+64]",
+                                            {"model": "gpt2-xl", "prompt": 64, "tokens": 64})):
+        best, refused = float("inf"), 0
+        for _ in range(reps):
+            _cold()
+            env = archgym.make("archgym/PIM-v0", **kwargs).unwrapped
+            rng = np.random.default_rng(0)
+            configs = [env.space.sample(rng) for _ in range(designs)]
+            t = time.perf_counter()
+            refused = sum(not env.step_config(c)[4]["valid"] for c in configs)
+            best = min(best, time.perf_counter() - t)
+        rng = np.random.default_rng(1)
+        product = [{k: v[int(rng.integers(len(v)))] for k, v in DESIGN_KNOBS.items()}
+                   for _ in range(200)]
+        rejected = sum(not env.space.is_valid(c) for c in product)
+        out[label] = {"evaluations_per_s": round(designs / best, 2), "designs": designs,
+                      "refused_by_simulator": refused,
+                      "rejected_by_rules_of_200_uniform": rejected}
+    return out
+
+
+def search_comparison(seeds: int, budget: int, searchers: list[str]) -> dict:
+    """Best feasible tokens/s within the default design's area: searchers x seeds."""
+    import agents
+    import archgym
+    from archgym.runner import run
+    from archgym.stats import median_ci
+
+    probe = archgym.make("archgym/PIM-v0").unwrapped
+    area = probe.evaluator.default_metrics["area_mm2"]
+    base_tps = probe.evaluator.default_metrics["tokens_per_s"]
+    objective = f"throughput; area_mm2<={area:.6g}"
+    table: dict = {"objective": objective, "default_tokens_per_s": round(base_tps, 1),
+                   "budget": budget, "seeds": seeds, "searchers": {}}
+    for name in searchers:
+        best, invalid, start = [], 0, time.perf_counter()
+        for seed in range(seeds):
+            env = archgym.make("archgym/PIM-v0", objective=objective)
+            searcher, target = agents.for_env(name, env, seed=seed)
+            result = run(target, searcher, budget, seed=seed)
+            feasible = [e.metrics["tokens_per_s"] for e in result.history
+                        if e.valid and e.feasible]
+            best.append(max(feasible, default=0.0) / base_tps)
+            invalid += sum(not e.valid for e in result.history)
+        ci = median_ci(best)
+        table["searchers"][name] = {
+            "best_tokens_per_s_vs_default": {k: round(v, 4) if isinstance(v, float) else v
+                                             for k, v in ci.to_dict().items()},
+            "invalid_evaluations": invalid,
+            "wall_seconds": round(time.perf_counter() - start, 1)}
+    return table
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--search", action="store_true", help="run the search comparison")
+    ap.add_argument("--seeds", type=int, default=30)
+    ap.add_argument("--budget", type=int, default=60)
+    ap.add_argument("--searchers", nargs="*", default=["random", "ga", "tpe"])
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke test: 1 repetition, 3 seeds, budget 10, no GeniePIM table")
     args = ap.parse_args()
+    if args.quick:
+        args.reps, args.seeds, args.budget = 1, 3, 10
     out = {"machine": _machine(), "repetitions": args.reps,
            "reference": "GeniePIM v0.7.0 (tests/pim/geniepim_reference.json); DSE target: "
                         "seconds per design"}
+    start = time.perf_counter()
     out.update(gemv_speed(args.reps))
     out.update(decode_speed(args.reps))
-    out["geniepim_agreement"] = agreement()
+    out["env"] = env_speed(args.reps)
+    if not args.quick:
+        out["geniepim_agreement"] = agreement()
+    if args.search:
+        out["search"] = search_comparison(args.seeds, args.budget, args.searchers)
+    out["wall_seconds"] = round(time.perf_counter() - start, 1)
     print(json.dumps(out))
 
 

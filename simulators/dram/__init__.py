@@ -6,39 +6,48 @@
 
 See ``controller.simulate`` for the model and ``docs/dram-fidelity.md`` for how it compares
 with DRAMsim3.
+
+The names below load on first use (PEP 562), so importing a light submodule such as
+``simulators.dram.device`` (the device presets the PIM simulator reuses) does not compile the
+numba engines of the controller model.
 """
 
-from simulators.dram.commands import CMD_DTYPE
-from simulators.dram.controller import (
-    CONTROLLER_PRESETS,
-    KNOBS,
-    NUM_CONFIGS,
-    ControllerConfig,
-    Dramsim3Like,
-    simulate,
-)
-from simulators.dram.device import PRESETS, DeviceSpec
-from simulators.dram.mapping import AddressMapping
-from simulators.dram.power import EnergyBreakdown, increments
-from simulators.dram.result import DramResult
-from simulators.dram.trace import Trace, TraceFormatError, read_trace, write_trace
+from __future__ import annotations
 
-__all__ = [
-    "CMD_DTYPE",
-    "CONTROLLER_PRESETS",
-    "KNOBS",
-    "NUM_CONFIGS",
-    "PRESETS",
-    "AddressMapping",
-    "ControllerConfig",
-    "DeviceSpec",
-    "DramResult",
-    "Dramsim3Like",
-    "EnergyBreakdown",
-    "Trace",
-    "TraceFormatError",
-    "increments",
-    "read_trace",
-    "simulate",
-    "write_trace",
-]
+import importlib
+from typing import Any
+
+#: public name -> the submodule that defines it
+_EXPORTS = {
+    "CMD_DTYPE": "commands",
+    "CONTROLLER_PRESETS": "controller",
+    "KNOBS": "controller",
+    "NUM_CONFIGS": "controller",
+    "ControllerConfig": "controller",
+    "Dramsim3Like": "controller",
+    "simulate": "controller",
+    "PRESETS": "device",
+    "DeviceSpec": "device",
+    "AddressMapping": "mapping",
+    "EnergyBreakdown": "power",
+    "increments": "power",
+    "DramResult": "result",
+    "Trace": "trace",
+    "TraceFormatError": "trace",
+    "read_trace": "trace",
+    "write_trace": "trace",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -14,6 +14,7 @@ from simulators.pim.config import PimConfig, PimInputError, apply_sets, read_con
 from simulators.pim.entry import (
     DESIGN_KNOBS,
     DESIGN_METRICS,
+    design_rules,
     evaluate_design,
     gemv_command,
     model_command,
@@ -33,6 +34,7 @@ __all__ = [
     "PimInputError",
     "RooflineHost",
     "apply_sets",
+    "design_rules",
     "evaluate_design",
     "gemv_command",
     "model_command",

@@ -312,9 +312,42 @@ def _energy_uj(cfg: PimConfig, step: _Step) -> dict[str, float]:
 
 def capacity_bytes(cfg: PimConfig) -> int:
     """DRAM capacity of the PIM system (the device's rows of ``row_bytes`` in every bank)."""
+    return bank_bytes(cfg) * cfg.total_banks
+
+
+def bank_bytes(cfg: PimConfig) -> int:
+    """DRAM capacity of one bank (the device's rows of ``row_bytes``)."""
     from simulators.dram.device import PRESETS
 
-    return PRESETS[cfg.device].rows * cfg.row_bytes * cfg.total_banks
+    return PRESETS[cfg.device].rows * cfg.row_bytes
+
+
+def memory_need_bytes(model: ModelConfig | str | Path, prompt: int, tokens: int,
+                      cfg: PimConfig) -> float:
+    """DRAM the decoding needs: the GEMV weights and the KV cache of ``prompt + tokens``."""
+    m = _as_model(model)
+    return (m.parameters * cfg.matrix_bits
+            + 2 * m.layers * (prompt + tokens) * m.hidden * cfg.vector_bits) / 8
+
+
+def streaming_bound_tokens_per_s(model: ModelConfig | str | Path, cfg: PimConfig) -> float:
+    """Tokens/s if every PIM unit only streamed its share of the weights at one SIMD word per
+    PIM command slot (tCCD_L, or the GeniePIM tuple's tCCD) with no row opens, padding,
+    register traffic, attention or ASIC work: an upper bound for ``cfg``."""
+    m = _as_model(model)
+    units = cfg.total_banks // cfg.banks_per_pim_unit * cfg.alus_per_pim_unit
+    bytes_per_ns = units * cfg.simd_width_bits / 8 / (pim_timing(cfg).ccd / 1000.0)
+    return bytes_per_ns / (m.parameters * cfg.matrix_bits / 8) * 1e9
+
+
+def energy_floor_per_token_uj(model: ModelConfig | str | Path, cfg: PimConfig) -> float:
+    """Energy per token of reading every weight once inside its bank and multiplying it
+    (the MAC command's energy per weight), with no row activation, I/O, background or ASIC
+    energy: a lower bound that no SIMD width, bank or channel count changes."""
+    m = _as_model(model)
+    e = command_energy(cfg)
+    per_weight = e.mac / (cfg.banks_per_channel // cfg.banks_per_pim_unit * cfg.lanes)
+    return m.parameters * per_weight / 1e6
 
 
 def simulate_decoding(model: ModelConfig | str | Path, prompt: int, tokens: int,
@@ -328,8 +361,7 @@ def simulate_decoding(model: ModelConfig | str | Path, prompt: int, tokens: int,
     if prompt + tokens > m.context:
         raise PimInputError(f"prompt + tokens = {prompt + tokens} exceeds {m.name}'s context "
                             f"of {m.context}")
-    need = (m.parameters * cfg.matrix_bits
-            + 2 * m.layers * (prompt + tokens) * m.hidden * cfg.vector_bits) / 8
+    need = memory_need_bytes(m, prompt, tokens, cfg)
     cap = capacity_bytes(cfg)
     if need > cap:
         raise PimInputError(f"{m.name} needs {need / 2**30:.2f} GiB (weights and KV cache), the "

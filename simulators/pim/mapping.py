@@ -70,6 +70,25 @@ def _ceil(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def output_registers(cfg: PimConfig, m: int, lanes: int | None = None) -> int:
+    """Output registers (ORF) per PIM unit that one row block of ``m`` rows fills: its
+    ``m`` accumulators (or one per SIMD lane without free cross-lane reduction)."""
+    width = m if cfg.free_cross_simd_reduction else (lanes or cfg.lanes)
+    return math.ceil(width * cfg.accumulation_bits / cfg.orf_register_bits)
+
+
+def input_registers(cfg: PimConfig, m: int) -> int:
+    """Vector registers that the input columns of one tile of ``m`` rows fill (a tile has
+    ``interleave_elements / m`` columns)."""
+    if cfg.single_input_register:
+        return 0
+    if cfg.vector_register_file == "command":
+        return 1
+    bits = cfg.irf_register_bits if cfg.vector_register_file == "irf" \
+        else cfg.orf_register_bits
+    return _ceil(math.ceil(cfg.interleave_elements / m), bits // cfg.vector_bits)
+
+
 def _auto_split(cfg: PimConfig, M: int, m: int) -> int:
     """Split-K that gives every bank a row block: a power of two <= the channel count."""
     blocks = _ceil(M, m)
@@ -135,14 +154,10 @@ def map_gemv(M: int, K: int, N: int, cfg: PimConfig) -> GemvMapping:
             m //= 2
         m = max(1, m)
 
-    def out_regs(m: int) -> int:
-        width = m if cfg.free_cross_simd_reduction else L
-        return math.ceil(width * acc / cfg.orf_register_bits)
-
     if cfg.tile_rows == -1 and cfg.check_output_registers:
-        while m > 1 and out_regs(m) > free_orf:
+        while m > 1 and output_registers(cfg, m) > free_orf:
             m //= 2
-    n_out = out_regs(m)
+    n_out = output_registers(cfg, m)
     if cfg.check_output_registers:
         take("orf", n_out, "one row block's outputs")
     if max(L, m) % min(L, m):
@@ -156,12 +171,7 @@ def map_gemv(M: int, K: int, N: int, cfg: PimConfig) -> GemvMapping:
 
     # vector registers one tile's columns need
     e_r = vreg_bits // cfg.vector_bits
-    if cfg.single_input_register:
-        in_regs = 0
-    elif vfile == "command":
-        in_regs = 1
-    else:
-        in_regs = _ceil(k_t, e_r)
+    in_regs = input_registers(cfg, m)
 
     frac, R = blocks_per_bank(m, s)
     words_rb = _ceil(m * k_slice, L)

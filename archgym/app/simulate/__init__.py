@@ -20,6 +20,7 @@ GROUP = "archgym.simulate"
 COMMANDS: dict[str, str] = {
     "accel": "archgym.app.simulate.accel:command",
     "dram": "archgym.app.simulate.dram:command",
+    "pim": "archgym.app.simulate.pim:command",
 }
 
 
