@@ -19,6 +19,7 @@ GROUP = "archgym.simulate"
 #: the project's simulators
 COMMANDS: dict[str, str] = {
     "dram": "archgym.app.simulate.dram:command",
+    "memmap": "archgym.app.simulate.memmap:command",
 }
 
 
