@@ -22,15 +22,16 @@ shipped program's proven optimum is reachable.
 - ``slots``: ``(num_slots, len(SLOT_FEATURES))``: where each slot puts the tensor (offset
   and end over capacity, size of its gap, low/high edge, best fit); masked slots are zeros.
 
-**Reward.** The default objective ``saved_vs_greedy`` is the time saved against all-slow,
-divided by the time the greedy baseline (XLA-style, :func:`simulators.memmap.greedy`) saves
-on the same program: 1 matches greedy, above 1 beats it, 0 is all-slow. (When greedy saves
-nothing the divisor is the all-slow time instead.) It arrives when the last tensor is
-placed. With ``reward="shaped"`` every move is rewarded at once with the exact time it saved
-(or cost), divided the same way, and the last move also receives the objective's reward
-minus what the moves already received: the return of an episode is the same in both modes,
-only earlier (for ``saved_vs_greedy`` the correction is zero: each step's reward is its
-move's saving).
+**Reward.** The default objective ``saved_vs_greedy`` is the time saved against all-slow
+normalised by the greedy baseline (XLA-style, :func:`simulators.memmap.greedy`) on the same
+program: ``1 + (saved - greedy_saved) / greedy_saved``, i.e. ``saved / greedy_saved``: 1
+matches greedy, above 1 beats it, 0 is all-slow. When greedy saves nothing the divisor is
+the all-slow time instead (greedy and all-slow then score 1). It arrives when the last
+tensor is placed. With ``reward="shaped"`` every move is rewarded at once with the exact
+time it saved (or cost), divided the same way, and the last move also receives the
+objective's reward minus what the moves already received: the return of an episode is the
+same in both modes, only earlier (for ``saved_vs_greedy`` on a program where greedy saves
+time, each step's reward is exactly its move's saving over greedy's).
 
 **Programs.** ``program`` is a shipped program's name or a program JSON file.
 ``program_set`` draws a program per episode, from the episode's seed, for training across
@@ -135,7 +136,8 @@ class Baseline:
         if not r.valid:
             raise RuntimeError(f"{self.program.name}: the env produced an invalid placement: "
                                f"{'; '.join(r.violations[:3])}")
-        return {"saved_vs_greedy": float(Fraction(r.time_saved_exact) / self.norm_exact),
+        excess = Fraction(r.time_saved_exact) - Fraction(self.greedy.time_saved_exact)
+        return {"saved_vs_greedy": float(1 + excess / self.norm_exact),
                 "time_s": r.total_time_s, "time_saved_s": r.time_saved_s,
                 "energy_j": hardware_cost(self.program, r)["energy_j"],
                 "peak_fast_bytes": float(r.peak_fast_bytes),
