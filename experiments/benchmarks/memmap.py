@@ -43,6 +43,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -267,6 +268,8 @@ def study(seeds: int, budget: int, held_out: int) -> dict:
                 "mean_time_saved_over_greedy": median_ci(
                     [x["mean_time_saved_s"] / greedy_saved for x in sums]).to_dict(),
                 "share_of_programs_beating_greedy": float(np.mean([v > 1 for v in values])),
+                "per_seed_mean_saved_vs_greedy": [round(x["mean_saved_vs_greedy"], 6)
+                                                  for x in sums],
             }
         out["sets"][s] = entry
     out["wall_s"] = round(time.perf_counter() - t_start, 1)
@@ -301,7 +304,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.repeats, args.seeds, args.budget, args.held_out = 1, 3, 20, 4
-    out: dict[str, object] = {"machine": machine(), "time_limit_s": args.time_limit}
+    out: dict[str, object] = {"machine": machine(), "command": " ".join(
+        ["python -m experiments.benchmarks.memmap", *sys.argv[1:]]),
+        "time_limit_s": args.time_limit}
     if not args.study_only:
         out["reference"] = reference_agreement(args.time_limit)
         out["programs"] = greedy_gaps(args.time_limit)
