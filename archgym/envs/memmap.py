@@ -34,11 +34,12 @@ same in both modes, only earlier (for ``saved_vs_greedy`` on a program where gre
 time, each step's reward is exactly its move's saving over greedy's).
 
 **Programs.** ``program`` is a shipped program's name or a program JSON file.
-``program_set`` draws a program per episode, from the episode's seed, for training across
-programs: a list of names/files (uniformly), or ``"random:LO-HI"`` (``"random"`` =
-``"random:8-20"``): :func:`workloads.memmap.random_program` with ``LO..HI`` tensors
-(uniform), a fast capacity of 30 % to 70 % of the peak live bytes (uniform) and the
-episode seed as the generator's seed. ``reset`` draws episode seeds below ``2**31``
+``program_set`` (which then replaces ``program``) draws a program per episode, from the
+episode's seed, for training across programs: a list of names/files (uniformly), or
+``"random:LO-HI"`` (``"random"`` = ``"random:8-20"``):
+:func:`workloads.memmap.random_program` with ``LO..HI`` tensors (uniform), a fast capacity
+of 30 % to 70 % of the peak live bytes (uniform) and the episode seed as the generator's
+seed. ``reset`` draws episode seeds below ``2**31``
 (:data:`HELD_OUT_SEEDS`): episodes reset with ``options={"episode_seed": s}``, ``s >=
 2**31``, play programs no training episode can have seen.
 
