@@ -31,7 +31,7 @@ tensor is placed. With ``reward="shaped"`` every move is rewarded at once with t
 time it saved (or cost), divided the same way, and the last move also receives the
 objective's reward minus what the moves already received: the return of an episode is the
 same in both modes, only earlier (for ``saved_vs_greedy`` on a program where greedy saves
-time, each step's reward is exactly its move's saving over greedy's).
+time, each step's reward is exactly its move's saving divided by greedy's).
 
 **Programs.** ``program`` is a shipped program's name or a program JSON file.
 ``program_set`` (which then replaces ``program``) draws a program per episode, from the
@@ -39,9 +39,9 @@ episode's seed, for training across programs: a list of names/files (uniformly),
 ``"random:LO-HI"`` (``"random"`` = ``"random:8-20"``):
 :func:`workloads.memmap.random_program` with ``LO..HI`` tensors (uniform), a fast capacity
 of 30 % to 70 % of the peak live bytes (uniform) and the episode seed as the generator's
-seed. ``reset`` draws episode seeds below ``2**31``
-(:data:`HELD_OUT_SEEDS`): episodes reset with ``options={"episode_seed": s}``, ``s >=
-2**31``, play programs no training episode can have seen.
+seed. ``reset`` draws episode seeds below ``2**31`` (:data:`HELD_OUT_SEEDS`): episodes
+reset with ``options={"episode_seed": s}``, ``s >= 2**31``, play programs no training
+episode can have seen.
 
 **Metrics**: ``saved_vs_greedy``, ``time_s`` (program time), ``time_saved_s`` (against
 all-slow), ``energy_j`` (dynamic energy, :func:`simulators.memmap.hardware_cost`),
