@@ -4,7 +4,7 @@ One module per problem holds the env; this table only names them, so ``import ar
 imports no environment module and no simulator (each loads on ``gymnasium.make``).
 """
 
-from archgym.registry import register
+from archgym.registry import register, register_policy
 
 DRAM_ID = register("DRAM", "archgym.envs.dram:DramEnv",
                    "DRAM memory controller (DRAMGym knobs) on a memory trace")
@@ -12,3 +12,18 @@ ACCEL_ID = register("Accelerator", "archgym.envs.accel:AcceleratorEnv",
                     "systolic-array DNN accelerator (SCALE-Sim's knobs) on a network's layers")
 PIM_ID = register("PIM", "archgym.envs.pim:PimEnv",
                   "DRAM-PIM system (PIM-GPT style) for GPT decoding")
+MEMORY_MAPPING_ID = register(
+    "MemoryMapping", "archgym.envs.memmap:MemoryMappingEnv",
+    "place an ML program's tensors in fast SRAM or HBM, one per step (mallocGame)")
+MEMORY_HIERARCHY_ID = register(
+    "MemoryHierarchy", "archgym.envs.memory_hierarchy:MemoryHierarchyEnv",
+    "fast-memory capacity, bandwidths and alignment for a program, mapped by greedy or "
+    "optimal placement")
+
+register_policy("greedy-placement", "archgym.envs.memmap:GreedyPlacement",
+                [MEMORY_MAPPING_ID], "XLA-style greedy's placement (benefit per byte, best "
+                                     "fit), played through the slots")
+register_policy("online-best-fit", "archgym.envs.memmap:OnlineBestFit", [MEMORY_MAPPING_ID],
+                "in game order: the best-fit slot if it saves time now, else slow")
+register_policy("all-slow", "archgym.envs.memmap:AllSlow", [MEMORY_MAPPING_ID],
+                "every tensor in slow memory (HBM)")

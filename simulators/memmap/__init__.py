@@ -17,7 +17,7 @@ Follows Wang et al., "Optimizing Memory Mapping Using Deep Reinforcement Learnin
 
 from simulators.memmap.checker import assert_valid, check
 from simulators.memmap.cost import MemmapResult, TimeModel, evaluate
-from simulators.memmap.game import FEATURES, Game, actions_for, greedy_action
+from simulators.memmap.game import FEATURES, SLOT_FEATURES, Game, actions_for, greedy_action
 from simulators.memmap.greedy import all_slow, greedy
 from simulators.memmap.hardware import (
     TECH_45NM,
@@ -39,6 +39,7 @@ from simulators.memmap.prefetch import (
     Residency,
     check_prefetch,
     from_placement,
+    prefetch_best,
     simulate_prefetch,
 )
 from simulators.memmap.program import (
@@ -58,6 +59,7 @@ __all__ = [
     "FEATURES",
     "POLICIES",
     "SCHEMA",
+    "SLOT_FEATURES",
     "TECH_45NM",
     "TECH_N5_AREA",
     "Game",
@@ -77,6 +79,7 @@ __all__ = [
     "Residency",
     "check_prefetch",
     "from_placement",
+    "prefetch_best",
     "simulate_prefetch",
     "Program",
     "ProgramError",

@@ -31,6 +31,7 @@ class FastMemory:
         self.ranges = program.live_ranges
         self.sizes = program.sizes
         self.placed: dict[int, int] = {}  #: tensor -> offset
+        self._gaps: dict[int, list[tuple[int, int]]] = {}  # until the next place()
         # placed tensors' first op, last op, low and high address (first len(placed) rows)
         self._spans = np.zeros((4, len(program.tensors)), dtype=np.int64)
 
@@ -51,14 +52,17 @@ class FastMemory:
         return merged
 
     def gaps(self, i: int) -> list[tuple[int, int]]:
-        """Free ``[lo, hi)`` ranges over ``i``'s live range where ``i`` fits, ascending."""
-        size, cap, al = self.sizes[i], self.capacity, self.align
-        out, lo = [], 0
-        for a, b in [*self.occupied(i), (cap, cap)]:
-            if a > lo and align_up(lo, al) + size <= min(a, cap):
-                out.append((lo, min(a, cap)))
-            lo = max(lo, b)
-        return out
+        """Free ``[lo, hi)`` ranges over ``i``'s live range where ``i`` fits, ascending
+        (remembered until the next :meth:`place`: a game step asks several times)."""
+        if i not in self._gaps:
+            size, cap, al = self.sizes[i], self.capacity, self.align
+            out, lo = [], 0
+            for a, b in [*self.occupied(i), (cap, cap)]:
+                if a > lo and align_up(lo, al) + size <= min(a, cap):
+                    out.append((lo, min(a, cap)))
+                lo = max(lo, b)
+            self._gaps[i] = out
+        return list(self._gaps[i])
 
     def edge_offsets(self, i: int) -> list[int]:
         """Legal offsets at the edges of every gap: the lowest aligned offset in the gap and
@@ -91,3 +95,4 @@ class FastMemory:
         a, b = self.ranges[i]
         self._spans[:, len(self.placed)] = (a, b, offset, offset + self.sizes[i])
         self.placed[i] = offset
+        self._gaps.clear()

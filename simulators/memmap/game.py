@@ -21,8 +21,9 @@ every shipped program with 8 slots (:func:`actions_for` finds the moves;
 
 The state exposes what an environment needs: the next tensor, the legal slot offsets and
 the action mask, ``place``, a fixed-resolution (time x address) occupancy map, per-tensor
-features of the next tensors, the time saved so far (exact, for shaped rewards) and the
-final :class:`~simulators.memmap.cost.MemmapResult`.
+features of the next tensors, per-slot features (where each slot would put the tensor),
+the time saved so far (exact, for shaped rewards) and the final
+:class:`~simulators.memmap.cost.MemmapResult`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import math
 
 import numpy as np
 
-from simulators.memmap.allocator import FastMemory
+from simulators.memmap.allocator import FastMemory, align_up
 from simulators.memmap.cost import MemmapResult, TimeModel, evaluate
 from simulators.memmap.greedy import OpLoads, benefits
 from simulators.memmap.placement import PlacementError
@@ -49,6 +50,16 @@ FEATURES = (
     "benefit_now",  # time saved by making it fast given the tensors placed so far, / all-slow
     "largest_gap",  # largest free gap over its live range / capacity (0 if none fits)
     "progress",  # tensors decided / tensors
+)
+
+#: columns of :meth:`Game.slot_features`
+SLOT_FEATURES = (
+    "offered",  # 1 for a legal slot, 0 for a slot past the end of the list
+    "offset",  # offset / capacity
+    "end",  # (offset + size) / capacity
+    "gap",  # size of the free gap the slot lies in / capacity
+    "low_edge",  # 1 if the slot packs the tensor at the low end of its gap
+    "best_fit",  # 1 if it is the best-fit offset (smallest gap, lowest address)
 )
 
 
@@ -187,6 +198,22 @@ class Game:
                 max((hi - lo for lo, hi in gaps), default=0) / cap if cap else 0.0,
                 self.step_index / len(self.order),
             )
+        return out
+
+    def slot_features(self) -> np.ndarray:
+        """``(num_slots, len(SLOT_FEATURES))`` float32 rows, one per slot of the tensor to
+        place now, so a policy can tell the slots apart; rows of masked slots are zeros."""
+        out = np.zeros((self.num_slots, len(SLOT_FEATURES)), dtype=np.float32)
+        offsets = self.slot_offsets()
+        if not offsets:
+            return out
+        i = self.next_tensor
+        size, cap = self.program.sizes[i], self.program.hierarchy.capacity_bytes
+        gaps, best = self.memory.gaps(i), self.memory.best_fit(i)
+        for k, o in enumerate(offsets):
+            lo, hi = next(g for g in gaps if g[0] <= o and o + size <= g[1])
+            out[k] = (1.0, o / cap, (o + size) / cap, (hi - lo) / cap,
+                      float(o == align_up(lo, self.memory.align)), float(o == best))
         return out
 
     # ---------------------------------------------------------------- outcome

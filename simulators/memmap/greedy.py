@@ -73,11 +73,18 @@ def benefits(program: Program, model: TimeModel | None = None) -> list[int]:
     return [-loads.delta(i) if program.fits(i) else 0 for i in range(len(program.tensors))]
 
 
+def priority_order(program: Program, model: TimeModel | None = None) -> list[int]:
+    """Every tensor that fits, in the greedy's order (benefit per byte descending, then
+    benefit descending, then index), whatever its benefit."""
+    ben = benefits(program, model)
+    fit = [i for i in range(len(program.tensors)) if program.fits(i)]
+    return sorted(fit, key=lambda i: (-Fraction(ben[i], program.sizes[i]), -ben[i], i))
+
+
 def greedy_order(program: Program, model: TimeModel | None = None) -> list[int]:
     """Candidate tensors (benefit > 0) in the greedy's order (see the module docstring)."""
     ben = benefits(program, model)
-    cand = [i for i, b in enumerate(ben) if b > 0]
-    return sorted(cand, key=lambda i: (-Fraction(ben[i], program.sizes[i]), -ben[i], i))
+    return [i for i in priority_order(program, model) if ben[i] > 0]
 
 
 def greedy(program: Program, model: TimeModel | None = None) -> Placement:

@@ -25,7 +25,8 @@ compared with each other:
 Energy = fast-tier traffic x SRAM energy per byte at the fast capacity + slow-tier traffic
 x HBM energy per byte + FLOPs x energy per FLOP: dynamic energy only (leakage, which grows
 with SRAM capacity and run time, is not modelled; neither are the HBM PHY's static power
-nor the interconnect). Traffic is the cost model's (per op, each distinct operand once).
+nor the interconnect). Traffic is the cost model's (per op, each distinct operand once);
+copies between the tiers (prefetch mode) add one HBM and one SRAM access per byte.
 """
 
 from __future__ import annotations
@@ -81,19 +82,27 @@ def sram_pj_per_byte(capacity_bytes: int, tech: Technology = TECH_45NM) -> float
     return pj
 
 
-def hardware_cost(program: Program, result: MemmapResult,
-                  tech: Technology = TECH_45NM) -> dict[str, Any]:
-    """Area (mm^2) of the fast tier and energy (J) of running ``result``'s placement."""
+def hardware_cost(program: Program, result: MemmapResult, tech: Technology = TECH_45NM,
+                  copied_bytes: int = 0) -> dict[str, Any]:
+    """Area (mm^2) of the fast tier and energy (J) of running ``result``'s placement.
+
+    ``copied_bytes`` are moved between the tiers by copies (prefetch mode: copy-ins and
+    write-backs); each byte is read from one tier and written to the other, so it costs
+    one HBM and one SRAM access on top of the ops' traffic.
+    """
     cap = program.hierarchy.capacity_bytes
-    fast = result.fast_traffic_bytes * sram_pj_per_byte(cap, tech) * 1e-12
-    slow = result.slow_traffic_bytes * tech.hbm_pj_per_bit * 8 * 1e-12
+    sram, hbm = sram_pj_per_byte(cap, tech), tech.hbm_pj_per_bit * 8
+    fast = result.fast_traffic_bytes * sram * 1e-12
+    slow = result.slow_traffic_bytes * hbm * 1e-12
+    copies = copied_bytes * (sram + hbm) * 1e-12
     compute = sum(o.flops for o in program.ops) * tech.pj_per_flop * 1e-12
     return {
         "technology": tech.name,
         "fast_area_mm2": sram_area_mm2(cap, tech),
         "fast_area_mm2_per_mib": sram_area_mm2(_MIB, tech),
-        "energy_j": fast + slow + compute,
+        "energy_j": fast + slow + copies + compute,
         "fast_access_energy_j": fast,
         "slow_access_energy_j": slow,
+        "copy_energy_j": copies,
         "compute_energy_j": compute,
     }

@@ -233,3 +233,21 @@ def _clash(program: Program, res: list[Residency | None], i: int, others: list[i
         if a <= d and c <= b and lo < klo + program.tensors[k].size and klo < hi:
             return True
     return False
+
+
+def prefetch_best(program: Program, placement: Sequence[int | None], copy_engines: int = 2,
+                  copy_bandwidth: float | None = None, lead_ops: int = 4
+                  ) -> tuple[list[Residency | None], PrefetchResult]:
+    """A base-game placement run in prefetch mode by a mapper that knows copies cost time:
+    :func:`from_placement` of ``placement`` as it is, and of ``placement`` without the
+    tensors that would need a copy-in (program inputs), whichever runs faster (ties: fewer
+    copies). A placement made for the base game treats inputs in fast memory as free; when
+    the program leaves no spare bandwidth to hide their copies (a memory-bound decode
+    step), copying them is slower than reading them from HBM where they are used."""
+    with_inputs = from_placement(program, placement, lead_ops)
+    without = [r if r is None or not copy_in_needed(program, i, r.start) else None
+               for i, r in enumerate(with_inputs)]
+    a = simulate_prefetch(program, with_inputs, copy_engines, copy_bandwidth)
+    b = simulate_prefetch(program, without, copy_engines, copy_bandwidth)
+    return (with_inputs, a) if Fraction(a.total_time_exact) < Fraction(b.total_time_exact) \
+        else (without, b)

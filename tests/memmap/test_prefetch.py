@@ -106,3 +106,21 @@ def test_copies_never_speed_up_the_base_placement(name):
     if any(p.tensors[i].kind in ("input", "weight") and o is not None
            for i, o in enumerate(greedy(p))):
         assert simulate_prefetch(p, from_placement(p, greedy(p), 0)).stall_time_s > 0
+
+
+@pytest.mark.parametrize("name", ["small_mlp", "resnet18"])
+def test_prefetch_best_keeps_the_faster_of_copying_inputs_or_leaving_them(name):
+    from simulators.memmap.prefetch import copy_in_needed, prefetch_best
+
+    p = workloads.load(name)
+    placement = greedy(p)
+    with_inputs = from_placement(p, placement)
+    without = [r if r is None or not copy_in_needed(p, i, r.start) else None
+               for i, r in enumerate(with_inputs)]
+    a, b = simulate_prefetch(p, with_inputs), simulate_prefetch(p, without)
+    assert b.copy_in_bytes == 0
+    res, best = prefetch_best(p, placement)
+    assert best.valid and check_prefetch(p, res) == []
+    assert Fraction(best.total_time_exact) == min(Fraction(a.total_time_exact),
+                                                  Fraction(b.total_time_exact))
+    assert res in (with_inputs, without)

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "accel": "archgym.app.simulate.accel:command",
     "dram": "archgym.app.simulate.dram:command",
     "pim": "archgym.app.simulate.pim:command",
+    "memmap": "archgym.app.simulate.memmap:command",
 }
 
 
