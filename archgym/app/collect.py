@@ -112,7 +112,7 @@ def _run_chunk(env_id: str, env_kwargs: dict[str, Any], configs: list[dict[str, 
 
     env = registry.make(env_id, **env_kwargs)
     base = design_env(env)
-    writer = DatasetWriter(out, run_id=run_id, flush_every=len(configs))
+    writer = DatasetWriter(out, run_id=run_id)
     recorder = DatasetRecorder(base, writer, searcher, hparams, seed)
     try:
         base.step_batch(configs)

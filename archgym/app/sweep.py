@@ -356,9 +356,8 @@ def run_job(job: Job, out: str | Path) -> dict[str, Any]:
     env = registry.make(job.env_id, **job.env_params)
     try:
         searcher, target = agents.for_env(job.searcher, env, seed=job.seed, **job.hparams)
-        # one part per job: an unfinished job is re-run whole on resume, so flushing each
-        # row would only cost files (a sweep of 36,000 evaluations made 36,000 parts)
-        writer = DatasetWriter(out, run_id=job.run_id, flush_every=job.budget)
+        # one part per job (up to dataset.PART_ROWS rows); an unfinished job is re-run whole
+        writer = DatasetWriter(out, run_id=job.run_id)
         result = run_search(target, searcher, job.budget, seed=job.seed, logger=writer)
     finally:
         env.close()
