@@ -133,7 +133,9 @@ class WeightedSum(Objective):
                     for m, w in self.weights.items())
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "weighted_sum", "weights": self.weights}
+        return {"kind": "weighted_sum", "weights": self.weights,
+                "directions": {m: s.direction for m, s in self.specs.items()},
+                "scales": {m: s.scale for m, s in self.specs.items()}}
 
 
 _LIMIT_OPS = {"<=": operator.le, ">=": operator.ge}
@@ -382,15 +384,15 @@ def parse(text: str, specs: Sequence[MetricSpec], aliases: Mapping[str, str] | N
     return Constrained(base, limits)
 
 
-def formula(objective: Objective) -> str:
-    """The reward of ``objective`` as one formula, for help texts and run summaries."""
-    expr, note = _formula(objective)
+def formula(objective: Objective | Mapping[str, Any]) -> str:
+    """The reward of ``objective`` (or of its :meth:`~Objective.describe` dict, as a dataset's
+    ``objective`` column holds it) as one formula, for help texts, summaries and reports."""
+    expr, note = _formula(objective if isinstance(objective, Mapping) else objective.describe())
     return f"{expr}   ({note})" if note else expr
 
 
-def _formula(objective: Objective) -> tuple[str, str]:
+def _formula(d: Mapping[str, Any]) -> tuple[str, str]:
     """The formula and a note on what it means (ArchGym's targets)."""
-    d = objective.describe()
     kind = d["kind"]
     if kind == "target":
         terms = [f"{t:.6g} / (|{m} - {t:.6g}| + {d['eps'] * t:.4g})"
@@ -400,20 +402,23 @@ def _formula(objective: Objective) -> tuple[str, str]:
         sign = "-" if d["direction"] == "minimize" else "+"
         return f"{sign}{d['metric']} / {d['scale']:.6g}", ""
     if kind == "weighted_sum":
-        assert isinstance(objective, WeightedSum)
-        return " ".join(f"{'-' if objective.specs[m].sign > 0 else '+'} {w:g}*{m}/"
-                        f"{objective.specs[m].scale:.6g}" for m, w in d["weights"].items()), ""
+        return " ".join(f"{'-' if d['directions'][m] == 'minimize' else '+'} {w:g}*{m}/"
+                        f"{d['scales'][m]:.6g}" for m, w in d["weights"].items()), ""
     if kind == "multi_objective":
         return "Pareto front of (" + ", ".join(
             f"{dr[:3]} {m}" for m, dr in zip(d["metrics"], d["directions"], strict=True)) + \
             ")", "scalar reward = -sum of scaled costs"
     if kind == "constrained":
-        assert isinstance(objective, Constrained)
         limits = ", ".join(f"{m} {op} {b:.6g}" for m, (op, b) in d["limits"].items())
-        base, note = _formula(objective.base)
-        floor = objective.base.reward_floor
-        if floor is not None:
-            return (f"{base} if {limits}, else {floor:g} - {d['penalty']:g} * relative "
-                    "violation"), note
+        base, note = _formula(d["base"])
+        if d["base"]["kind"] == "target":  # bounded below by Target.reward_floor
+            return (f"{base} if {limits}, else {Target.reward_floor:g} - {d['penalty']:g} * "
+                    "relative violation"), note
         return f"{base} - {d['penalty']:g} * relative violation of ({limits})", note
     return kind, ""
+
+
+def has_targets(description: Mapping[str, Any]) -> bool:
+    """Whether an objective (as described) has ArchGym targets, i.e. a ``target_met`` goal."""
+    kind = description.get("kind")
+    return kind == "target" or (kind == "constrained" and has_targets(description["base"]))
