@@ -9,12 +9,11 @@ each.
 from __future__ import annotations
 
 import json
-import sys
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 import agents
@@ -23,15 +22,17 @@ from archgym import registry
 from archgym.app import collect, replay, report, simulate, sweep
 from archgym.app import proxy as proxy_cli
 from archgym.app.console import console, err_console, fail, parse_assignments, user_errors
+from archgym.app.progress import EvaluationProgress
 from archgym.dataset import DatasetWriter
 from archgym.objectives import formula
 from archgym.runner import run as run_search
 from archgym.runner import run_id_for
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="ArchGym: machine-learning-driven hardware design-space exploration.")
 app.add_typer(simulate.app(), name="simulate")
-dataset_app = typer.Typer(no_args_is_help=True, help="Build and inspect evaluation datasets.")
+dataset_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                          help="Build and inspect evaluation datasets.")
 app.add_typer(dataset_app, name="dataset")
 dataset_app.command("collect")(collect.collect_cmd)
 app.add_typer(proxy_cli.proxy_app, name="proxy")
@@ -116,19 +117,26 @@ def _searcher_help() -> str:
 
 @app.command("run")
 def run_cmd(
-    env: Annotated[str, typer.Option(help="Environment id (archgym envs lists them).")]
+    env: Annotated[str, typer.Option(
+        metavar="ID", help="Environment id (archgym envs lists them).")]
     = "archgym/DRAM-v0",
-    agent: Annotated[str, typer.Option(help=_searcher_help())] = "random",
+    agent: Annotated[str, typer.Option(metavar="NAME", help=_searcher_help())] = "random",
     budget: Annotated[int, typer.Option(
-        min=1, help="Evaluations (designs; finished episodes of a sequential env).")] = 50,
-    seed: Annotated[int, typer.Option(help="Seed of the searcher and the env.")] = 0,
-    out: Annotated[Path, typer.Option(help="Dataset directory (Parquet parts).")]
+        min=1, metavar="N",
+        help="Evaluations (designs; finished episodes of a sequential env).")] = 50,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the searcher and the env.")] = 0,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Dataset directory (Parquet parts).")]
     = Path("runs/latest"),
     agent_param: Annotated[list[str], typer.Option(
-        "--agent-param", help="Hyper-parameter NAME=VALUE (archgym agents lists them).")]
+        "--agent-param", metavar="NAME=VALUE",
+        help="A searcher hyper-parameter; repeatable (archgym agents lists them with their "
+             "defaults).")]
     = [],  # noqa: B006
     env_param: Annotated[list[str], typer.Option(
-        "--env-param", help="Env parameter NAME=VALUE (archgym envs ENV lists them).")]
+        "--env-param", metavar="NAME=VALUE",
+        help="An env parameter, e.g. workload=random or objective=power; repeatable "
+             "(archgym envs ID lists every parameter with its default and accepted values, "
+             "and every objective with its reward).")]
     = [],  # noqa: B006
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -143,13 +151,18 @@ def run_cmd(
         fail(f"--out {out} exists and is not a directory")
     run_id = run_id_for(env, env_kwargs, agent, searcher.hparams, seed, budget)
     writer = DatasetWriter(out, run_id=run_id)
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
-                  transient=True, disable=as_json or not sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"{agent} on {env}", total=budget)
-        result = run_search(target, searcher, budget, seed=seed, logger=writer,
-                            progress=lambda n: bar.update(task, completed=n))
     base = target.unwrapped
+    best: list[float] = []
+
+    def track_best(ev: Any) -> None:
+        if ev.valid and math.isfinite(ev.reward) and (not best or ev.reward > best[0]):
+            best[:] = [ev.reward]
+
+    untrack = base.subscribe(track_best)
+    with EvaluationProgress(f"{agent} on {env}", budget, err_console) as bar:
+        result = run_search(target, searcher, budget, seed=seed, logger=writer,
+                            progress=lambda n: bar(n, best[0] if best else None))
+    untrack()
     spec = base.env_spec()
     summary = {"env": env, "agent": agent, "hparams": searcher.hparams, "seed": seed,
                "budget": budget, "dataset": str(out), "workload": spec["workload"],

@@ -185,34 +185,42 @@ def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, workers
 
 
 def collect_cmd(
-    env: Annotated[str, typer.Option(help="Environment id, e.g. archgym/DRAM-v0.")],
-    n: Annotated[int, typer.Option("--n", min=1, help="Distinct designs to evaluate.")],
-    sampler: Annotated[str, typer.Option(help="random, lhs or sobol.")] = "random",
-    seed: Annotated[int, typer.Option(help="Seed of the sampler.")] = 0,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-    out: Annotated[Path, typer.Option(help="Dataset directory (Parquet parts).")]
+    env: Annotated[str, typer.Option(metavar="ID", help="Environment id, e.g. archgym/DRAM-v0.")],
+    n: Annotated[int, typer.Option(
+        "--n", min=1, metavar="N", help="Distinct designs to evaluate.")],
+    sampler: Annotated[str, typer.Option(
+        metavar="random|lhs|sobol", help="How designs are drawn.")] = "random",
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the sampler.")] = 0,
+    workers: Annotated[int, typer.Option(min=1, metavar="N", help="Worker processes.")] = 1,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Dataset directory (Parquet parts).")]
     = Path("runs/collect"),
-    env_param: Annotated[list[str], typer.Option("--env-param", help="k=v")] = [],  # noqa: B006
+    env_param: Annotated[list[str], typer.Option(
+        "--env-param", metavar="NAME=VALUE",
+        help="An env parameter; repeatable (archgym envs ID lists them).")] = [],  # noqa: B006
     chunk_size: Annotated[int | None, typer.Option(
-        min=1, help="Designs per chunk (the unit of resumption); default min(100, n).")] = None,
+        min=1, metavar="N",
+        help="Designs per chunk (the unit of resumption); default min(100, n).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Evaluate N distinct sampled designs in parallel into a dataset (resumable)."""
     import json
-    import sys
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from archgym.app.console import console, err_console, parse_assignments, user_errors
+    from archgym.app.console import (
+        check_choice,
+        console,
+        err_console,
+        parse_assignments,
+        user_errors,
+    )
+    from archgym.app.progress import EvaluationProgress
 
     env_kwargs = parse_assignments(env_param, "--env-param")
-    with user_errors(), Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=err_console, transient=True,
-            disable=as_json or not sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"collect {sampler} on {env}", total=n)
+    with user_errors():
+        check_choice("--sampler", sampler, SAMPLERS)
+    with user_errors(), EvaluationProgress(f"collect {sampler} on {env}", n, err_console,
+                                           every=0.0, recent=False, unit="designs") as bar:
         result = collect(env, n, sampler, seed, workers, out, env_kwargs, chunk_size,
-                         progress=lambda done, total: bar.update(task, completed=done))
+                         progress=lambda done, total: bar(done))
     summary = {"env": env, "env_kwargs": env_kwargs, "sampler": sampler, "seed": seed,
                **result.summary()}
     if as_json:

@@ -592,7 +592,7 @@ def cli(
              "objective's targets, else within 1 % of the best known reward.")]
     = [],  # noqa: B006
     out: Annotated[Path | None, typer.Option(
-        help="Directory for the table and PNGs (default: DATASET/report).")] = None,
+        metavar="DIR", help="Directory for the table and PNGs (default: DATASET/report).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
     = False,
 ) -> None:

@@ -37,7 +37,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -384,6 +383,8 @@ def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None =
 
     ``workers`` and ``out`` override the config's; the default worker count is the number of
     cores. With ``dry_run`` nothing is written: the summary lists the jobs and which are done.
+    ``progress`` reports each finished job on ``console`` (:class:`archgym.app.progress.
+    JobProgress`: a bar on a terminal, one line per job otherwise).
     """
     out_dir = Path(out) if out is not None else sweep.out
     if out_dir is None:
@@ -405,32 +406,37 @@ def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None =
         summary["job_list"] = [{**j.describe(), "done": executor.is_done(out_dir, j.run_id)}
                                for j in sweep.jobs]
         return summary
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from archgym.app.console import err_console
+    from archgym.app.progress import JobProgress
 
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=console, transient=True, disable=not progress) as bar:
-        task = bar.add_task(f"sweep {sweep.path.name}", total=len(pending))
+    console = console or err_console
+
+    def kind(job: Job) -> str:
+        return json.dumps([job.env_id, job.env_params, job.searcher, job.budget],
+                          sort_keys=True, default=str)
+
+    with JobProgress(f"sweep {sweep.path.name}", [kind(j) for j in pending],
+                     summary["workers"], console, enabled=bool(progress)) as bar:
 
         def on_result(t: executor.Task, result: dict[str, Any] | None, error: str | None) -> None:
             job = t.args[0]
+            what = (f"{job.searcher}{' ' + _short(job.setting) if job.setting else ''} seed "
+                    f"{job.seed} on {job.env_id.removeprefix('archgym/')}"
+                    f"{' ' + _short(job.env_params) if job.env_params else ''}")
             if error is not None:
                 summary["failed"].append({"run_id": job.run_id, "env_id": job.env_id,
                                           "searcher": job.searcher, "setting": job.setting,
                                           "seed": job.seed, "error": error})
+                bar.finished(kind(job), what, None, f"FAILED: {error}")
             else:
                 summary["ran"] += 1
                 summary["rows"] += result["rows"]
-            bar.advance(task)
+                best = result.get("best_reward")
+                bar.finished(kind(job), what, result.get("seconds"),
+                             "no valid design" if best is None else f"best reward {best:.6g}")
 
         executor.execute([executor.Task(j.run_id, run_job, (j,)) for j in sweep.jobs], out_dir,
-                     n_workers, _plugin_modules(sweep), on_result)
+                         n_workers, _plugin_modules(sweep), on_result)
     return summary
 
 
@@ -440,9 +446,10 @@ def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None =
 def cli(
     config: Annotated[Path, typer.Argument(help="Sweep config (YAML).")],
     workers: Annotated[int | None, typer.Option(
-        min=1, help="Worker processes (default: the config's, else all cores).")] = None,
+        min=1, metavar="N",
+        help="Worker processes (default: the config's, else all cores).")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Dataset directory (default: the config's out:).")] = None,
+        metavar="DIR", help="Dataset directory (default: the config's out:).")] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Check the config and list the jobs; run nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -453,8 +460,8 @@ def cli(
 
     with user_errors():
         plan = load_config(config)
-        summary = run_sweep(plan, workers=workers, out=out, dry_run=dry_run,
-                            progress=not as_json and sys.stderr.isatty(), console=err_console)
+        summary = run_sweep(plan, workers=workers, out=out, dry_run=dry_run, progress=True,
+                            console=err_console)
     if as_json:
         typer.echo(json.dumps(summary, default=str))
     else:
