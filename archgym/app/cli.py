@@ -14,14 +14,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 import agents
 import archgym
 from archgym import registry
 from archgym.app import collect, replay, report, simulate, sweep
 from archgym.app import proxy as proxy_cli
-from archgym.app.console import console, err_console, fail, parse_assignments, user_errors
+from archgym.app.console import (
+    console,
+    err_console,
+    fail,
+    parse_assignments,
+    quantity,
+    user_errors,
+)
+from archgym.app.console import table as ui_table
 from archgym.app.progress import EvaluationProgress
 from archgym.dataset import DatasetWriter
 from archgym.objectives import formula
@@ -52,9 +60,8 @@ def envs(
         if env_id is not None:
             describe_env(env_id)
             return
-        table = Table(title="archgym environments (archgym envs ID for details)")
-        for col in ("id", "kind", "designs", "description"):
-            table.add_column(col)
+        table = ui_table("id", "kind", "designs", "description", right=("designs",),
+                         title="archgym environments (archgym envs ID describes one)")
         for eid in registry.env_ids():
             env = registry.make(eid)
             base = env.unwrapped
@@ -71,35 +78,30 @@ def describe_env(env_id: str) -> None:
     env = registry.make(env_id)
     base = env.unwrapped
     console.print(f"[bold]{env_id}[/] ({base.kind}): {registry.description(env_id)}")
-    params = Table(title="parameters (--env-param NAME=VALUE)")
-    for col in ("name", "default", "accepts"):
-        params.add_column(col)
+    params = ui_table("name", "default", "accepts",
+                      title="\nparameters (--env-param NAME=VALUE)")
     hints = registry.parameter_hints(env_id)
     for name, default in registry.env_parameters(env_id).items():
-        params.add_row(name, repr(default), hints[name])
+        params.add_row(name, Text(repr(default)), Text(hints[name]))
     console.print(params)
     view = base.design_point_view()
     if view is not None:
-        space = Table(title=f"design space ({view.space.size:,} designs)"
-                      if view.space.finite else "design space")
-        for col in ("parameter", "default", "values"):
-            space.add_column(col)
+        space = ui_table("parameter", "default", "values",
+                         title=f"\ndesign space ({view.space.size:,} designs)"
+                         if view.space.finite else "\ndesign space")
         for p in view.space:
-            space.add_row(p.name, str(p.default_value()), p.allowed())
+            space.add_row(p.name, Text(str(p.default_value())), Text(p.allowed()))
         console.print(space)
-    metrics = Table(title="metrics")
-    for col in ("metric", "unit", "better"):
-        metrics.add_column(col)
+    metrics = ui_table("metric", "unit", "better", title="\nmetrics")
     for m in base.metric_specs:
         metrics.add_row(m.name, m.unit, "lower" if m.direction == "minimize" else "higher")
     console.print(metrics)
-    objectives = Table(title="objectives (--env-param objective=...; reward, higher is better)")
-    for col in ("objective", "reward"):
-        objectives.add_column(col)
-    for alias in base.objective_aliases:
-        objectives.add_row(alias, formula(base.parse_objective(alias)))
-    for m in base.metric_specs:
-        objectives.add_row(m.name, formula(base.parse_objective(m.name)))
+    default = registry.env_parameters(env_id).get("objective")
+    objectives = ui_table("objective", "reward (higher is better)",
+                          title="\nobjectives (--env-param objective=...)")
+    for name in (*base.objective_aliases, *(m.name for m in base.metric_specs)):
+        objectives.add_row(name + (" (default)" if name == default else ""),
+                           Text(formula(base.parse_objective(name))))
     console.print(objectives)
     console.print("Other forms: min:M, max:M, target:M=V, W*M+W*M, pareto:M,M, each with "
                   "optional '; M<=V' limits (archgym.objectives).", highlight=False)
@@ -176,51 +178,52 @@ def run_cmd(
     if as_json:
         typer.echo(json.dumps(summary, default=str))
         return
-    console.print(f"[bold]{agent}[/] on [bold]{env}[/], workload {spec['workload']}: "
-                  f"{result.evaluations} evaluations, dataset in {out} (run {run_id})",
+    console.print(f"[bold]{agent}[/] on [bold]{env}[/]: {result.evaluations} evaluations, "
+                  f"dataset in {out} (run {run_id})", highlight=False)
+    console.print(f"workload {spec['workload']}, objective "
+                  f"{spec['kwargs'].get('objective', spec['objective'].get('kind'))}",
                   highlight=False)
     console.print(f"reward = {summary['reward']}", highlight=False)
     if front:
         names = [o.partition(":")[0] for o in
                  ([objectives] if isinstance(objectives, str) else objectives)]
-        table = Table(title=f"Pareto front on {', '.join(names)} ({len(front)} designs)")
-        for col in (*names, "design"):
-            table.add_column(col)
+        table = ui_table(*names, "design", right=tuple(names),
+                         title=f"Pareto front on {', '.join(names)} ({len(front)} designs)")
+        units = {s.name: s.unit for s in base.metric_specs}
         for c, m in sorted(front, key=lambda cm: cm[1][names[0]]):
-            table.add_row(*(f"{m[n]:.6g}" for n in names),
-                          ", ".join(f"{k}={v}" for k, v in c.items()))
+            table.add_row(*(quantity(m[n], units.get(n, "")) for n in names),
+                          Text(", ".join(f"{k}={v}" for k, v in c.items())))
         console.print(table)
     best = result.best
     if best is None:
         console.print("no valid design was evaluated")
         return
-    table = Table(title=f"best design (evaluation {best.step}, reward {best.reward:.6g})")
-    table.add_column("parameter / metric")
-    table.add_column("value", justify="right")
+    table = ui_table("parameter / metric", "value", right=("value",),
+                     title=f"best design (evaluation {best.step}, reward {best.reward:.6g})")
     for k, v in best.config.items():
-        table.add_row(k, str(v))
+        table.add_row(k, Text(str(v)))
     specs = {s.name: s for s in base.metric_specs}
     for k, v in (best.metrics or {}).items():
-        table.add_row(f"{k} ({specs[k].unit})", f"{v:.6g}")
+        table.add_row(k, quantity(v, specs[k].unit if k in specs else ""))
     console.print(table)
 
 
 @app.command("agents")
 def agents_cmd() -> None:
     """List the searchers and env-shipped policies, with their hyper-parameters."""
-    table = Table(title="archgym searchers and policies (--agent NAME --agent-param K=V)")
-    for col in ("name", "runs on", "hyper-parameters (defaults)"):
-        table.add_column(col)
+    table = ui_table("name", "runs on", "hyper-parameters (defaults)",
+                     title="archgym searchers and policies (--agent NAME --agent-param K=V)")
     for name in agents.available():
         cls = agents.searcher_class(name)
         kinds = agents.kinds(name)
         where = ("sequential envs (action masks)" if kinds == ("sequential",) else
                  "design-point envs and views")
-        table.add_row(name, where, ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()))
+        table.add_row(name, where, Text(", ".join(f"{k}={v!r}" for k, v in
+                                                  cls.defaults.items())))
     for name in agents.policies():
         cls = agents.decision_class(name)
         table.add_row(name, "policy for " + ", ".join(registry.policy_envs(name)),
-                      ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()) or "-")
+                      Text(", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()) or "-"))
     console.print(table)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from archgym.app.console import (
     check_choice,
@@ -16,16 +15,17 @@ from archgym.app.console import (
     parse_assignments,
     user_errors,
 )
+from archgym.app.console import table as ui_table
 from archgym.errors import ArchGymError
 
 proxy_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                         help="Train proxy cost models on a dataset and score them.")
 
 
-def scores_table(title: str, report: dict[str, dict[str, float]]) -> Table:
-    table = Table(title=title)
-    for col in ("metric", "n", "RMSE", "nRMSE %", "MAPE %", "R^2", "Kendall tau"):
-        table.add_column(col, justify="left" if col == "metric" else "right")
+def scores_table(title: str, report: dict[str, dict[str, float]]) -> Any:
+    table = ui_table("metric", "n", "RMSE", "nRMSE %", "MAPE %", "R^2", "Kendall tau",
+                     right=("n", "RMSE", "nRMSE %", "MAPE %", "R^2", "Kendall tau"),
+                     title=title)
     for metric, s in report.items():
         table.add_row(metric, str(s["n"]), f"{s['rmse']:.4g}", f"{100 * s['nrmse']:.3f}",
                       f"{100 * s['mape']:.3f}", f"{s['r2']:.4f}", f"{s['kendall_tau']:.4f}")

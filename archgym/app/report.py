@@ -522,17 +522,14 @@ def _hparams_text(hparams: str) -> str:
 def render(result: Mapping[str, Any], console: Any) -> None:
     """The report as text: per problem a ranking table and, where searchers had several
     settings, a lottery table; both fit 80 columns. Then the notes."""
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
+
+    from archgym.app.console import table as ui_table
 
     table, goal = result["table"], result["goals"].set_index("problem")
 
-    def new_table(*columns: str) -> Table:
-        t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False)
-        for i, col in enumerate(columns):
-            t.add_column(col, justify="left" if i == 0 else "right", overflow="fold")
-        return t
+    def new_table(*columns: str) -> Any:
+        return ui_table(*columns, right=columns[1:])
 
     for problem, rows in table.groupby("problem", sort=False):
         g = goal.loc[problem]

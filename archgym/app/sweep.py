@@ -44,11 +44,12 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.table import Table
+from rich.text import Text
 
 import agents
 from archgym import registry
 from archgym.app import jobs as executor
+from archgym.app.console import table as ui_table
 from archgym.errors import ArchGymError
 from archgym.runner import run_id_for
 
@@ -466,15 +467,27 @@ def cli(
         typer.echo(json.dumps(summary, default=str))
     else:
         if dry_run:
-            table = Table(title=f"{summary['jobs']} jobs in {config} "
-                                f"({summary['skipped']} already complete in {summary['out']})")
-            for col in ("run id", "env", "params", "searcher", "hyper-parameters", "seed",
-                        "budget", "done"):
-                table.add_column(col)
-            for j in summary["job_list"]:
-                table.add_row(j["run_id"], j["env_id"], _short(j["env_params"]), j["searcher"],
-                              _short(j["setting"]), str(j["seed"]), str(j["budget"]),
-                              "yes" if j["done"] else "")
+            table = ui_table("env", "searcher", "setting", "seeds", "budget", "done",
+                             right=("budget", "done"),
+                             title=f"{summary['jobs']} jobs in {config} ({summary['skipped']} "
+                                   f"already complete in {summary['out']}; --json lists run "
+                                   "ids)")
+            envs: dict[str, str] = {}  # env and parameters -> a short name (E1, E2, ...)
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for j in summary["job_list"]:  # one row per env x searcher setting
+                env = " ".join(filter(None, [j["env_id"].removeprefix("archgym/"),
+                                             _short(j["env_params"])]))
+                envs.setdefault(env, f"E{len(envs) + 1}")
+                key = json.dumps([env, j["searcher"], j["setting"], j["budget"]],
+                                 sort_keys=True, default=str)
+                groups.setdefault(key, []).append({**j, "env": envs[env]})
+            for env, name in envs.items():
+                console.print(f"{name}: {env}", highlight=False)
+            for rows in groups.values():
+                j = rows[0]
+                table.add_row(j["env"], j["searcher"], Text(_short(j["setting"]) or "-"),
+                              _ranges(r["seed"] for r in rows), str(j["budget"]),
+                              f"{sum(r['done'] for r in rows)}/{len(rows)}")
             console.print(table)
             return
         console.print(f"sweep {config}: {summary['jobs']} jobs, {summary['ran']} run now "
@@ -490,3 +503,14 @@ def cli(
 
 def _short(d: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in d.items())
+
+
+def _ranges(values: Any) -> str:
+    """``[0, 1, 2, 5]`` -> ``0-2, 5``."""
+    out: list[str] = []
+    for v in sorted(set(values)):
+        if out and isinstance(v, int) and out[-1].split("-")[-1] == str(v - 1):
+            out[-1] = f"{out[-1].split('-')[0]}-{v}"
+        else:
+            out.append(str(v))
+    return ", ".join(out)
