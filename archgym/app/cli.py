@@ -28,6 +28,7 @@ from archgym.app.console import (
     parse_assignments,
     quantity,
     user_errors,
+    warnings_as_lines,
 )
 from archgym.app.console import table as ui_table
 from archgym.app.progress import EvaluationProgress
@@ -161,7 +162,8 @@ def run_cmd(
             best[:] = [ev.reward]
 
     untrack = base.subscribe(track_best)
-    with EvaluationProgress(f"{agent} on {env}", budget, err_console) as bar:
+    with warnings_as_lines(), EvaluationProgress(f"{agent} on {env}", budget,
+                                                 err_console) as bar:
         result = run_search(target, searcher, budget, seed=seed, logger=writer,
                             progress=lambda n: bar(n, best[0] if best else None))
     untrack()

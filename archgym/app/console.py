@@ -10,6 +10,7 @@ quantity of time, energy or power is shown with the SI prefix that keeps it betw
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -50,6 +51,20 @@ def check_choice(flag: str, value: Any, allowed: Any, hint: str = "") -> None:
     sep = "" if flag.endswith("=") else " "
     raise ArchGymError(f"{flag}{sep}{value!r}: not allowed; allowed: "
                        f"{', '.join(map(str, allowed))}" + (f" ({hint})" if hint else ""))
+
+
+@contextmanager
+def warnings_as_lines() -> Iterator[None]:
+    """Show the warnings raised inside as ``warning: ...`` lines on stderr (each once),
+    instead of Python's file:line and source echo."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield
+        finally:
+            for message in dict.fromkeys(str(w.message) for w in caught):
+                err_console.print(f"[yellow]warning:[/] {message}", highlight=False,
+                                  soft_wrap=True)
 
 
 def parse_assignments(items: list[str], what: str) -> dict[str, Any]:

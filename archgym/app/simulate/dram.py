@@ -15,6 +15,7 @@ from archgym.app.console import (
     parse_assignments,
     result_table,
     user_errors,
+    warnings_as_lines,
 )
 from archgym.errors import ArchGymError
 
@@ -71,7 +72,8 @@ def command(
         except TraceFormatError as e:  # its hint names the Python keyword; say the flag
             raise ArchGymError(re.sub(r"pass format='(\w+)'", r"use --format \1", str(e))) \
                 from None
-        result = simulate(the_trace, device=preset, controller=ctrl, mapping=mapping)
+        with warnings_as_lines():  # e.g. addresses folded onto the device
+            result = simulate(the_trace, device=preset, controller=ctrl, mapping=mapping)
     out = result.to_dict()
     if as_json:
         typer.echo(json.dumps(out, default=str))
