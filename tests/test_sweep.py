@@ -460,6 +460,6 @@ def test_shipped_dram_lottery_config_is_valid():
     plan = sweep.load_config(ROOT / "experiments" / "configs" / "dram_lottery.yaml")
     searchers = {j.searcher for j in plan.jobs}
     assert {"random-walk", "ga", "aco", "bo"} <= searchers
-    assert len(plan.seeds) == 3 and plan.budget <= 100
+    assert len(plan.seeds) >= 30 and plan.budget <= 100  # archgym.stats.MIN_SEEDS
     assert all(j.env_id == "archgym/DRAM-v0" and j.env_params["trace_length"] <= 5000
                for j in plan.jobs)

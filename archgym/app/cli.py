@@ -200,8 +200,9 @@ def run_cmd(
     if best is None:
         console.print("no valid design was evaluated")
         return
-    table = ui_table("parameter / metric", "value", right=("value",),
-                     title=f"best design (evaluation {best.step}, reward {best.reward:.6g})")
+    console.print(f"best design: evaluation {best.step}, reward {best.reward:.6g}",
+                  highlight=False)
+    table = ui_table("parameter / metric", "value", right=("value",))
     for k, v in best.config.items():
         table.add_row(k, Text(str(v)))
     specs = {s.name: s for s in base.metric_specs}

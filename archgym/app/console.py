@@ -120,7 +120,7 @@ def quantity(value: Any, unit: str = "") -> str:
         exp = power + 3 * math.floor(math.log10(abs(value)) / 3)
         exp = min(max(exp, min(_PREFIXES)), 3 if base == "W" else 0)
         return f"{number(value * 10.0 ** (power - exp))} {_PREFIXES[exp]}{base}"
-    return f"{number(value)} {unit}".rstrip()
+    return f"{number(value)} {unit if unit != '1' else ''}".rstrip()  # '1': dimensionless
 
 
 def key_unit(key: str) -> str:

@@ -54,7 +54,8 @@ from archgym import dataset
 from archgym.app.jobs import DONE_DIR
 from archgym.io import atomic_path, write_text
 from archgym.objectives import formula, has_targets
-from archgym.stats import MIN_SEEDS, median_ci
+from archgym.stats import MIN_SEEDS, MedianCI, median_band, median_ci
+from archgym.stats import overlapping as overlapping_pairs
 
 PROBLEM = ["env_id", "workload", "objective"]
 GROUP = ["problem", "searcher"]
@@ -207,8 +208,7 @@ def _ci(values: pd.Series, prefix: str) -> dict[str, float]:
     if x.size == 0:
         return {f"{prefix}_median": math.nan, f"{prefix}_ci_low": math.nan,
                 f"{prefix}_ci_high": math.nan}
-    with np.errstate(invalid="ignore"):
-        ci = median_ci(x)
+    ci = median_ci(x)
     return {f"{prefix}_median": ci.median, f"{prefix}_ci_low": ci.low,
             f"{prefix}_ci_high": ci.high}
 
@@ -246,10 +246,9 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 
 def overlapping(rows: pd.DataFrame) -> list[tuple[str, str]]:
     """Pairs of searchers (in ranking order) whose best-reward intervals overlap."""
-    recs = list(rows.itertuples())
-    return [(a.searcher, b.searcher) for i, a in enumerate(recs) for b in recs[i + 1:]
-            if a.best_reward_ci_low <= b.best_reward_ci_high
-            and b.best_reward_ci_low <= a.best_reward_ci_high]
+    return overlapping_pairs({r.searcher: MedianCI(r.best_reward_median, r.best_reward_ci_low,
+                                                   r.best_reward_ci_high, r.seeds)
+                              for r in rows.itertuples()})
 
 
 def warnings_for(rows: pd.DataFrame) -> list[str]:
@@ -322,11 +321,6 @@ def _title(goal: Mapping[str, Any]) -> str:
     return "\n".join(textwrap.wrap(text, 70, break_on_hyphens=False))
 
 
-def _band_steps(n: int, points: int = 40) -> np.ndarray:
-    """The evaluation counts (1-based) where the bands are computed."""
-    return np.unique(np.linspace(1, n, min(n, points)).round().astype(int))
-
-
 def plot_curves(df: pd.DataFrame, runs: pd.DataFrame, table: pd.DataFrame,
                 goal: pd.DataFrame, path: Path, units: Mapping[str, str] = {},  # noqa: B006
                 ) -> Any:
@@ -347,16 +341,12 @@ def plot_curves(df: pd.DataFrame, runs: pd.DataFrame, table: pd.DataFrame,
                           & (curves["hparams"] == row.best_hparams)]
             wide = mine.pivot_table(index="step", columns="run_id", values="best_so_far",
                                     aggfunc="first").ffill() * factor
-            steps = _band_steps(len(wide))
-            cis = [median_ci(wide.loc[s].dropna().to_numpy(), n_resamples=2000)
-                   if wide.loc[s].notna().any() else None for s in steps]
-            keep = [i for i, c in enumerate(cis) if c is not None]
-            x = steps[keep]
+            steps, low, high = median_band(wide.reindex(range(1, wide.index.max() + 1))
+                                           .ffill().to_numpy().T)
             colour = colours[row.searcher]
             ax.plot(wide.index, wide.median(axis=1), color=colour, lw=1.6,
                     label=f"{row.searcher} ({row.seeds} seeds)")
-            ax.fill_between(x, [cis[i].low for i in keep], [cis[i].high for i in keep],
-                            color=colour, alpha=0.2, linewidth=0)
+            ax.fill_between(steps, low, high, color=colour, alpha=0.2, linewidth=0)
         ax.set_title(_title(g), fontsize=8.5)
         ax.set_xlabel("evaluations (designs evaluated)")
         ax.set_ylabel("best so far: " + _unit_label(g, units))
