@@ -22,6 +22,7 @@ from archgym import registry
 from archgym.app import collect, replay, report, simulate, sweep
 from archgym.app import proxy as proxy_cli
 from archgym.app.console import (
+    EnvParams,
     console,
     err_console,
     fail,
@@ -135,12 +136,7 @@ def run_cmd(
         help="A searcher hyper-parameter; repeatable (archgym agents lists them with their "
              "defaults).")]
     = [],  # noqa: B006
-    env_param: Annotated[list[str], typer.Option(
-        "--env-param", metavar="NAME=VALUE",
-        help="An env parameter, e.g. workload=random or objective=power; repeatable "
-             "(archgym envs ID lists every parameter with its default and accepted values, "
-             "and every objective with its reward).")]
-    = [],  # noqa: B006
+    env_param: EnvParams = [],  # noqa: B006
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run a search, log every evaluation, print the best design."""

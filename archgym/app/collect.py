@@ -29,6 +29,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from archgym.app.console import EnvParams
 from archgym.errors import ArchGymError
 from archgym.space import DesignSpace
 
@@ -194,9 +195,7 @@ def collect_cmd(
     workers: Annotated[int, typer.Option(min=1, metavar="N", help="Worker processes.")] = 1,
     out: Annotated[Path, typer.Option(metavar="DIR", help="Dataset directory (Parquet parts).")]
     = Path("runs/collect"),
-    env_param: Annotated[list[str], typer.Option(
-        "--env-param", metavar="NAME=VALUE",
-        help="An env parameter; repeatable (archgym envs ID lists them).")] = [],  # noqa: B006
+    env_param: EnvParams = [],  # noqa: B006
     chunk_size: Annotated[int | None, typer.Option(
         min=1, metavar="N",
         help="Designs per chunk (the unit of resumption); default min(100, n).")] = None,

@@ -13,7 +13,7 @@ import math
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -25,6 +25,13 @@ from archgym.errors import ArchGymError
 
 console = Console()
 err_console = Console(stderr=True)
+
+#: ``--env-param NAME=VALUE`` (repeatable), the same option on every command that makes an env
+EnvParams = Annotated[list[str], typer.Option(
+    "--env-param", metavar="NAME=VALUE",
+    help="An env parameter, e.g. workload=random or objective=power; repeatable (archgym "
+         "envs ID lists every parameter with its default and accepted values, and every "
+         "objective with its reward).")]
 
 
 def fail(message: str) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from archgym.app.console import (
+    EnvParams,
     check_choice,
     console,
     err_console,
@@ -44,9 +45,7 @@ def train_cmd(
     metric: Annotated[list[str], typer.Option(
         "--metric", metavar="NAME", help="A metric to model; repeatable (default: all).")]
     = [],  # noqa: B006
-    env_param: Annotated[list[str], typer.Option(
-        "--env-param", metavar="NAME=VALUE",
-        help="An env parameter; repeatable (archgym envs ID lists them).")] = [],  # noqa: B006
+    env_param: EnvParams = [],  # noqa: B006
     workload: Annotated[str | None, typer.Option(metavar="NAME", help="Workload rows to use.")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
