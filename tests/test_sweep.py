@@ -335,16 +335,13 @@ budget: 6
 @pytest.fixture(scope="module")
 def two_problems(tmp_path_factory):
     root = tmp_path_factory.mktemp("two")
-    out = {}
-    for seeds in (3, 30):
-        path = write(root, TWO_PROBLEMS.replace("SEEDS", str(seeds)), f"s{seeds}.yaml")
-        out[seeds] = root / f"ds{seeds}"
-        sweep.run_sweep(sweep.load_config(path), workers=1, out=out[seeds])
-    return out
+    path = write(root, TWO_PROBLEMS.replace("SEEDS", "3"), "s3.yaml")
+    sweep.run_sweep(sweep.load_config(path), workers=1, out=root / "ds")
+    return root / "ds"
 
 
 def test_report_targets_per_problem_and_goal_defaults(two_problems, tmp_path):
-    ds = two_problems[3]
+    ds = two_problems
     df = dataset.load(ds)
     lat = df[df["objective"].str.contains('"latency"')]
     lat_target = float(lat["reward"].quantile(0.5))
@@ -380,33 +377,37 @@ def test_report_targets_per_problem_and_goal_defaults(two_problems, tmp_path):
 def test_report_reads_at_80_columns_with_notes_and_warnings(two_problems, tmp_path):
     from rich.console import Console
 
-    for seeds, warned in ((3, True), (30, False)):
-        result = report.report(two_problems[seeds], out=tmp_path / str(seeds), plots=False)
-        console = Console(width=80, record=True, force_terminal=False)
-        report.render(result, console)
-        text = console.export_text()
-        lines = text.splitlines()
-        assert max(len(line) for line in lines) <= 80
-        for r in result["table"].itertuples():  # every row on one line, nothing cut
-            cells = (report._with_ci(r, "best_reward"), report._with_ci(r, "evals_to_target"))
-            assert any(ln.startswith(r.searcher + " ") and all(c in ln for c in cells)
-                       for ln in lines), (r.searcher, cells)
-        words = " ".join(text.split())
-        assert ("fewer than 30" in words) is warned
-        for note in result["notes"].values():
-            for a, b in note["overlaps"]:
-                assert f"{a} ~ {b}" in words
-        # overlap notes are exactly the pairs whose intervals overlap
-        for problem, rows in result["table"].groupby("problem"):
-            recs = {r.searcher: r for r in rows.itertuples()}
-            a, b = recs["random"], recs["random-walk"]
-            overlap = a.best_reward_ci_low <= b.best_reward_ci_high and \
-                b.best_reward_ci_low <= a.best_reward_ci_high
-            assert bool(result["notes"][problem]["overlaps"]) is overlap
+    result = report.report(two_problems, out=tmp_path, plots=False)
+    console = Console(width=80, record=True, force_terminal=False)
+    report.render(result, console)
+    text = console.export_text()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for r in result["table"].itertuples():  # every row on one line, nothing cut
+        cells = (report._with_ci(r, "best_reward"), report._with_ci(r, "evals_to_target"))
+        assert any(ln.startswith(r.searcher + " ") and all(c in ln for c in cells)
+                   for ln in lines), (r.searcher, cells)
+    words = " ".join(text.split())
+    assert "the ranking rests on 3 seed(s)" in words and "fewer than 30" in words
+    for note in result["notes"].values():
+        for a, b in note["overlaps"]:
+            assert f"{a} ~ {b}" in words
+    # overlap notes are exactly the pairs whose intervals overlap
+    for problem, rows in result["table"].groupby("problem"):
+        recs = {r.searcher: r for r in rows.itertuples()}
+        a, b = recs["random"], recs["random-walk"]
+        overlap = a.best_reward_ci_low <= b.best_reward_ci_high and \
+            b.best_reward_ci_low <= a.best_reward_ci_high
+        assert bool(result["notes"][problem]["overlaps"]) is overlap
+        # 30 seeds and equal budgets: nothing to warn about; unequal budgets: said
+        assert report.warnings_for(rows.assign(seeds=30)) == []
+        uneven = report.warnings_for(rows.assign(seeds=30, budget=[6, 9]))
+        assert uneven == ["unequal budgets: " + ", ".join(
+            f"{s} {b}" for s, b in zip(rows["searcher"], [6, 9], strict=True))]
 
 
 def test_report_plots_label_units_and_keep_colours(two_problems, tmp_path):
-    result = report.report(two_problems[3], out=tmp_path, units={"latency": "ns"})
+    result = report.report(two_problems, out=tmp_path, units={"latency": "ns"})
     colours = report.searcher_colours(["random", "random-walk"])
     # a searcher's colour does not depend on which others are plotted with it
     assert all(report.searcher_colours(["ga", n])[n] == c for n, c in colours.items())
