@@ -10,7 +10,9 @@ Definitions (all from the dataset's rows; a run is one ``run_id``):
 - a run's *final best* is its highest reward over valid evaluations (as the runner's ``best``);
 - the *best known* reward of a problem is the highest final best of any run in the dataset;
   a run's *gap* is ``(best known - final best) / |best known|`` in percent (0: it found the
-  best known design; for ``min:`` objectives, how much worse its metric is);
+  best known design; for ``min:`` objectives, how much worse its metric is), given for
+  objectives without ArchGym targets (a target reward peaks at ``1 / eps`` on the target, so
+  its relative gap says nothing; their goal is ``target_met``);
 - a run *reaches the goal* at its first valid evaluation (``step``, 1-based) that meets the
   problem's goal: ``reward >= R`` where ``--target PROBLEM=R`` gives one; else, for
   objectives with ArchGym targets, the row's ``target_met``; else a reward within 1 % of the
@@ -200,6 +202,8 @@ def _runs_and_goals(df: pd.DataFrame, target: float | Mapping[str, float] | None
     runs["evals_to_target"] = runs["evals_to_target"].fillna(math.inf)
     best = runs["problem"].map(by["best_known"])
     runs["gap_pct"] = 100 * (best - runs["final_best"]) / best.abs().where(best != 0)
+    # a target reward peaks sharply at the target (1 / eps): its relative gap means nothing
+    runs.loc[runs["problem"].map(by["objective"].map(has_targets)), "gap_pct"] = math.nan
     return runs.reset_index(), goal
 
 
@@ -483,12 +487,13 @@ def to_records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _fmt(v: float | None, digits: int = 3) -> str:
-    """A number for a table cell: ``digits`` significant digits, whole from 1,000 up."""
+    """A number for a table cell: ``digits`` significant digits, or whole from 10**digits
+    up."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     if isinstance(v, float) and math.isinf(v):
         return "never" if v > 0 else "-inf"
-    if abs(v) >= 1000 and abs(v) < 1e7:
+    if 10 ** digits <= abs(v) < 1e7:  # whole numbers rather than 2.1e+02
         return f"{v:.0f}"
     return f"{v:.{digits}g}"
 
