@@ -45,6 +45,24 @@ dataset_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                           help="Build and inspect evaluation datasets.")
 app.add_typer(dataset_app, name="dataset")
 dataset_app.command("collect")(collect.collect_cmd)
+
+
+@dataset_app.command("compact")
+def compact_cmd(
+    data: Annotated[Path, typer.Argument(help="Dataset directory.")],
+) -> None:
+    """Turn the write-ahead logs of killed runs into Parquet parts (for DuckDB and polars,
+    which read the parts only; archgym reads both)."""
+    from archgym.app.jobs import lock
+    from archgym.dataset import compact
+
+    with user_errors():
+        if not data.is_dir():
+            raise FileNotFoundError(f"dataset directory {data} does not exist")
+        with lock(data):  # never under a sweep or collection still writing there
+            n = compact(data)
+    console.print(f"{data}: {n} log(s) compacted into Parquet parts", highlight=False,
+                  soft_wrap=True)
 app.add_typer(proxy_cli.proxy_app, name="proxy")
 app.command("sweep")(sweep.cli)
 app.command("report")(report.cli)
