@@ -45,6 +45,8 @@ class Objective:
 
     #: metrics this objective reads (checked against the evaluator's specs by the env)
     metrics: tuple[str, ...] = ()
+    #: a lower bound of the reward where one exists (``None``: unbounded below)
+    reward_floor: float | None = None
 
     def reward(self, metrics: Metrics) -> float:
         raise NotImplementedError
@@ -69,6 +71,8 @@ class Objective:
 
 class Target(Objective):
     """ArchGym's target formulation over one or more metrics (combined by product)."""
+
+    reward_floor = 0.0  # 1 / (distance + eps) > 0
 
     def __init__(self, targets: Mapping[str, float], eps: float = 1e-3,
                  tolerance: float = 0.01) -> None:
@@ -129,7 +133,9 @@ class WeightedSum(Objective):
                     for m, w in self.weights.items())
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "weighted_sum", "weights": self.weights}
+        return {"kind": "weighted_sum", "weights": self.weights,
+                "directions": {m: s.direction for m, s in self.specs.items()},
+                "scales": {m: s.scale for m, s in self.specs.items()}}
 
 
 _LIMIT_OPS = {"<=": operator.le, ">=": operator.ge}
@@ -140,7 +146,10 @@ class Constrained(Objective):
 
     A design breaking a limit is infeasible, and its reward is the base reward minus
     ``penalty`` times the summed relative violations, so searchers still see a gradient
-    back towards feasibility.
+    back towards feasibility. Where the base reward is bounded below (ArchGym's targets:
+    ``> 0``), an infeasible design gets that bound minus the penalty instead, so it ranks
+    below every feasible design however close to its target it lands (an additive penalty
+    cannot guarantee that against a reward peaked at ``1 / eps``).
     """
 
     def __init__(self, base: Objective, limits: Mapping[str, tuple[str, float]],
@@ -161,7 +170,10 @@ class Constrained(Objective):
         return total
 
     def reward(self, metrics: Metrics) -> float:
-        return self.base.reward(metrics) - self.penalty * self.violation(metrics)
+        violation = self.violation(metrics)
+        start = self.base.reward_floor if violation and self.base.reward_floor is not None \
+            else self.base.reward(metrics)
+        return start - self.penalty * violation
 
     def feasible(self, metrics: Metrics) -> bool:
         return self.violation(metrics) == 0.0 and self.base.feasible(metrics)
@@ -372,28 +384,41 @@ def parse(text: str, specs: Sequence[MetricSpec], aliases: Mapping[str, str] | N
     return Constrained(base, limits)
 
 
-def formula(objective: Objective) -> str:
-    """The reward of ``objective`` as one formula, for help texts and run summaries."""
-    d = objective.describe()
+def formula(objective: Objective | Mapping[str, Any]) -> str:
+    """The reward of ``objective`` (or of its :meth:`~Objective.describe` dict, as a dataset's
+    ``objective`` column holds it) as one formula, for help texts, summaries and reports."""
+    expr, note = _formula(objective if isinstance(objective, Mapping) else objective.describe())
+    return f"{expr}   ({note})" if note else expr
+
+
+def _formula(d: Mapping[str, Any]) -> tuple[str, str]:
+    """The formula and a note on what it means (ArchGym's targets)."""
     kind = d["kind"]
     if kind == "target":
-        terms = [f"{t:g} / (|{m} - {t:g}| + {d['eps'] * t:g})" for m, t in d["targets"].items()]
-        return " * ".join(terms) + "   (ArchGym's target reward; met within " \
-            f"{d['tolerance']:.0%})"
+        terms = [f"{t:.6g} / (|{m} - {t:.6g}| + {d['eps'] * t:.4g})"
+                 for m, t in d["targets"].items()]
+        return " * ".join(terms), f"ArchGym's target reward; met within {d['tolerance']:.0%}"
     if kind == "optimize":
         sign = "-" if d["direction"] == "minimize" else "+"
-        return f"{sign}{d['metric']} / {d['scale']:g}"
+        return f"{sign}{d['metric']} / {d['scale']:.6g}", ""
     if kind == "weighted_sum":
-        assert isinstance(objective, WeightedSum)
-        return " ".join(f"{'-' if objective.specs[m].sign > 0 else '+'} {w:g}*{m}/"
-                        f"{objective.specs[m].scale:g}" for m, w in d["weights"].items())
+        return " ".join(f"{'-' if d['directions'][m] == 'minimize' else '+'} {w:g}*{m}/"
+                        f"{d['scales'][m]:.6g}" for m, w in d["weights"].items()), ""
     if kind == "multi_objective":
         return "Pareto front of (" + ", ".join(
             f"{dr[:3]} {m}" for m, dr in zip(d["metrics"], d["directions"], strict=True)) + \
-            "); scalar reward = -sum of scaled costs"
+            ")", "scalar reward = -sum of scaled costs"
     if kind == "constrained":
-        assert isinstance(objective, Constrained)
-        limits = ", ".join(f"{m} {op} {b:g}" for m, (op, b) in d["limits"].items())
-        return f"{formula(objective.base)} - {d['penalty']:g} * relative violation of " \
-            f"({limits})"
-    return kind
+        limits = ", ".join(f"{m} {op} {b:.6g}" for m, (op, b) in d["limits"].items())
+        base, note = _formula(d["base"])
+        if d["base"]["kind"] == "target":  # bounded below by Target.reward_floor
+            return (f"{base} if {limits}, else {Target.reward_floor:g} - {d['penalty']:g} * "
+                    "relative violation"), note
+        return f"{base} - {d['penalty']:g} * relative violation of ({limits})", note
+    return kind, ""
+
+
+def has_targets(description: Mapping[str, Any]) -> bool:
+    """Whether an objective (as described) has ArchGym targets, i.e. a ``target_met`` goal."""
+    kind = description.get("kind")
+    return kind == "target" or (kind == "constrained" and has_targets(description["base"]))

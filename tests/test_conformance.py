@@ -51,7 +51,7 @@ def decision_maker(env, seed, view=False):
 def logged_run(env_id, out, seed=0, view=False):
     env = registry.make(env_id)
     searcher, target = decision_maker(env, seed, view)
-    writer = DatasetWriter(out, run_id=f"r{seed}", flush_every=BUDGET)
+    writer = DatasetWriter(out, run_id=f"r{seed}")
     result = run(target, searcher, BUDGET, seed=seed, logger=writer)
     env.close()
     return result, dataset.load(out)

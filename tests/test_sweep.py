@@ -21,6 +21,7 @@ from archgym.app import jobs, report, sweep
 from archgym.app.cli import app
 from archgym.errors import ArchGymError
 from archgym.runner import run_id_for
+from archgym.stats import median_ci
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY_CONFIG = ROOT / "experiments" / "configs" / "toy_smoke.yaml"
@@ -251,24 +252,30 @@ def hand_summary(df, target):
             r["best"] = max(r["best"], row["reward"])
             if row["reward"] >= target:
                 r["hit"] = min(r["hit"], row["step"])
+    best_known = max(r["best"] for r in runs.values())
     out = {}
     for searcher in {r["searcher"] for r in runs.values()}:
         mine = [r for r in runs.values() if r["searcher"] == searcher]
         settings = {}
         for r in mine:
             settings.setdefault(r["hparams"], []).append(r)
-        means = {hp: sum(r["best"] for r in rs) / len(rs) for hp, rs in settings.items()}
-        tuned = max(sorted(means), key=means.get)  # ties: first in sorted order
+        medians = {hp: float(np.median([r["best"] for r in rs])) for hp, rs in settings.items()}
+        tuned = max(sorted(medians), key=medians.get)  # ties: first in sorted order
         bests = [r["best"] for r in settings[tuned]]
         hits = sorted(r["hit"] for r in settings[tuned])
+        ci = median_ci(bests)
         out[searcher] = {
             "runs": len(mine), "settings": len(settings), "best_hparams": tuned,
+            "best_reward_median": float(np.median(bests)),
+            "best_reward_ci_low": ci.low, "best_reward_ci_high": ci.high,
             "best_reward_mean": float(np.mean(bests)),
             "best_reward_std": float(np.std(bests, ddof=1)),
+            "gap_pct_median": float(np.median([100 * (best_known - b) / abs(best_known)
+                                               for b in bests])),
             "evals_to_target_median": float(np.median(hits)),
             "target_hit_rate": sum(math.isfinite(h) for h in hits) / len(hits),
-            "all_runs_mean": float(np.mean([r["best"] for r in mine])),
-            "worst_setting_mean": min(means.values()),
+            "all_runs_median": float(np.median([r["best"] for r in mine])),
+            "worst_setting_median": min(medians.values()),
         }
     return out
 
@@ -288,7 +295,11 @@ def test_report_table_matches_hand_computation_and_writes_pngs(toy_sweep, tmp_pa
                 assert got == value
             else:
                 assert got == pytest.approx(value, rel=1e-12), (searcher, key)
+        assert exp["best_reward_ci_low"] <= exp["best_reward_median"] <= \
+            exp["best_reward_ci_high"]
     assert table["target_hit_rate"].max() > 0  # the target is reachable, so medians are real
+    # ranked by median best reward
+    assert result["table"]["best_reward_median"].is_monotonic_decreasing
     for name in ("curves", "lottery"):
         png = result["files"][name]
         data = png.read_bytes()
@@ -302,9 +313,124 @@ def test_report_table_matches_hand_computation_and_writes_pngs(toy_sweep, tmp_pa
                          str(tmp_path / "rep2"), "--json"])
     assert r.exit_code == 0, r.output
     rows = {t["searcher"]: t for t in json.loads(r.stdout)["table"]}
-    assert rows["random"]["best_reward_mean"] == pytest.approx(
-        expected["random"]["best_reward_mean"])
+    assert rows["random"]["best_reward_median"] == pytest.approx(
+        expected["random"]["best_reward_median"])
     assert (tmp_path / "rep2" / "lottery.png").is_file()
+
+
+TWO_PROBLEMS = """
+envs:
+  - id: archgym/Toy-v0
+    params: {objective: latency}
+  - id: archgym/Toy-v0
+    params: {objective: energy}
+searchers:
+  - name: random
+  - name: random-walk
+seeds: SEEDS
+budget: 6
+"""
+
+
+@pytest.fixture(scope="module")
+def two_problems(tmp_path_factory):
+    root = tmp_path_factory.mktemp("two")
+    path = write(root, TWO_PROBLEMS.replace("SEEDS", "3"), "s3.yaml")
+    sweep.run_sweep(sweep.load_config(path), workers=1, out=root / "ds")
+    return root / "ds"
+
+
+def test_report_targets_per_problem_and_goal_defaults(two_problems, tmp_path):
+    ds = two_problems
+    df = dataset.load(ds)
+    lat = df[df["objective"].str.contains('"latency"')]
+    lat_target = float(lat["reward"].quantile(0.5))
+    result = report.report(ds, target={"latency": lat_target}, out=tmp_path, plots=False)
+    goal = result["goals"].set_index("problem")
+    assert set(goal.index) == {"Toy-v0 toy energy", "Toy-v0 toy latency"}
+    assert goal.loc["Toy-v0 toy latency", "goal_reward"] == lat_target
+    # no target for energy: within 1 % of the best known reward
+    en = df[df["objective"].str.contains('"energy"')]
+    best = en.loc[en["valid"], "reward"].max()
+    assert goal.loc["Toy-v0 toy energy", "goal_reward"] == pytest.approx(best - 0.01 * abs(best))
+    runs = result["runs"].set_index("run_id")
+    for run_id, rows in df.groupby("run_id"):
+        need = lat_target if '"latency"' in rows["objective"].iloc[0] else \
+            best - 0.01 * abs(best)
+        hit = rows.loc[rows["reward"] >= need, "step"]
+        assert runs.loc[run_id, "evals_to_target"] == (hit.min() if len(hit) else math.inf)
+    # the best run has gap 0 and reaches the default goal
+    table = result["table"]
+    assert (table["gap_pct_ci_low"] >= 0).all()
+    energy = table[table["problem"] == "Toy-v0 toy energy"]
+    assert energy["target_hit_rate"].max() > 0
+    # a key that names no problem, or several, is refused with the problem list
+    for key in ("nope", "Toy"):
+        with pytest.raises(ValueError, match="Toy-v0 toy energy; Toy-v0 toy latency|"
+                                             "Toy-v0 toy latency; Toy-v0 toy energy"):
+            report.report(ds, target={key: 1.0}, out=tmp_path, plots=False)
+    r = cli.invoke(app, ["report", str(ds), "--target", "latency=-0.4", "--target",
+                         "energy=abc", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "--target 'energy=abc'" in r.output
+
+
+def test_report_reads_at_80_columns_with_notes_and_warnings(two_problems, tmp_path):
+    from rich.console import Console
+
+    result = report.report(two_problems, out=tmp_path, plots=False)
+    console = Console(width=80, record=True, force_terminal=False)
+    report.render(result, console)
+    text = console.export_text()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for r in result["table"].itertuples():  # every row on one line, nothing cut
+        cells = (report._with_ci(r, "best_reward"), report._with_ci(r, "evals_to_target"))
+        assert any(ln.startswith(r.searcher + " ") and all(c in ln for c in cells)
+                   for ln in lines), (r.searcher, cells)
+    words = " ".join(text.split())
+    assert "the ranking rests on 3 seed(s)" in words and "fewer than 30" in words
+    for note in result["notes"].values():
+        for a, b in note["overlaps"]:
+            assert f"{a} ~ {b}" in words
+    # overlap notes are exactly the pairs whose intervals overlap
+    for problem, rows in result["table"].groupby("problem"):
+        recs = {r.searcher: r for r in rows.itertuples()}
+        a, b = recs["random"], recs["random-walk"]
+        overlap = a.best_reward_ci_low <= b.best_reward_ci_high and \
+            b.best_reward_ci_low <= a.best_reward_ci_high
+        assert bool(result["notes"][problem]["overlaps"]) is overlap
+        # 30 seeds and equal budgets: nothing to warn about; unequal budgets: said
+        assert report.warnings_for(rows.assign(seeds=30)) == []
+        uneven = report.warnings_for(rows.assign(seeds=30, budget=[6, 9]))
+        assert uneven == ["unequal budgets: " + ", ".join(
+            f"{s} {b}" for s, b in zip(rows["searcher"], [6, 9], strict=True))]
+
+
+def test_report_plots_label_units_and_keep_colours(two_problems, tmp_path):
+    result = report.report(two_problems, out=tmp_path, units={"latency": "ns"})
+    colours = report.searcher_colours(["random", "random-walk"])
+    # a searcher's colour does not depend on which others are plotted with it
+    assert all(report.searcher_colours(["ga", n])[n] == c for n, c in colours.items())
+    assert len(set(report.searcher_colours(report.COLOUR_ORDER).values())) == \
+        len(report.COLOUR_ORDER)
+    import matplotlib.colors as mc
+
+    curves, lottery = result["figures"]["curves"], result["figures"]["lottery"]
+    for fig in (curves, lottery):
+        labels = [ax.get_ylabel() for ax in fig.axes]
+        assert any("latency [ns] (lower is better)" in y for y in labels), labels
+        assert all(ax.get_title() for ax in fig.axes)
+    for ax in curves.axes:
+        assert ax.get_xlabel().startswith("evaluations")
+        for line in ax.get_lines():
+            name = line.get_label().split(" (")[0]
+            assert mc.to_hex(line.get_color()) == colours[name]
+    for ax in lottery.axes:
+        medians = [ln for ln in ax.get_lines() if mc.to_hex(ln.get_color()) == "#000000"]
+        assert len(medians) == 2  # one black median line per searcher's box
+        points = [mc.to_hex(c.get_facecolor()[0]) for c in ax.collections]
+        assert set(points) == set(colours.values())
+        assert "#000000" not in colours.values()
 
 
 def test_report_leaves_out_interrupted_runs(toy_sweep, tmp_path):
@@ -335,6 +461,6 @@ def test_shipped_dram_lottery_config_is_valid():
     plan = sweep.load_config(ROOT / "experiments" / "configs" / "dram_lottery.yaml")
     searchers = {j.searcher for j in plan.jobs}
     assert {"random-walk", "ga", "aco", "bo"} <= searchers
-    assert len(plan.seeds) == 3 and plan.budget <= 100
+    assert len(plan.seeds) >= 30 and plan.budget <= 100  # archgym.stats.MIN_SEEDS
     assert all(j.env_id == "archgym/DRAM-v0" and j.env_params["trace_length"] <= 5000
                for j in plan.jobs)

@@ -9,31 +9,60 @@ each.
 from __future__ import annotations
 
 import json
-import sys
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
 import agents
 import archgym
 from archgym import registry
 from archgym.app import collect, replay, report, simulate, sweep
 from archgym.app import proxy as proxy_cli
-from archgym.app.console import console, err_console, fail, parse_assignments, user_errors
+from archgym.app.console import (
+    EnvParams,
+    console,
+    err_console,
+    fail,
+    parse_assignments,
+    quantity,
+    user_errors,
+    warnings_as_lines,
+)
+from archgym.app.console import table as ui_table
+from archgym.app.progress import EvaluationProgress
 from archgym.dataset import DatasetWriter
 from archgym.objectives import formula
 from archgym.runner import run as run_search
 from archgym.runner import run_id_for
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="ArchGym: machine-learning-driven hardware design-space exploration.")
 app.add_typer(simulate.app(), name="simulate")
-dataset_app = typer.Typer(no_args_is_help=True, help="Build and inspect evaluation datasets.")
+dataset_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                          help="Build and inspect evaluation datasets.")
 app.add_typer(dataset_app, name="dataset")
 dataset_app.command("collect")(collect.collect_cmd)
+
+
+@dataset_app.command("compact")
+def compact_cmd(
+    data: Annotated[Path, typer.Argument(help="Dataset directory.")],
+) -> None:
+    """Turn the write-ahead logs of killed runs into Parquet parts (for DuckDB and polars,
+    which read the parts only; archgym reads both)."""
+    from archgym.app.jobs import lock
+    from archgym.dataset import compact
+
+    with user_errors():
+        if not data.is_dir():
+            raise FileNotFoundError(f"dataset directory {data} does not exist")
+        with lock(data):  # never under a sweep or collection still writing there
+            n = compact(data)
+    console.print(f"{data}: {n} log(s) compacted into Parquet parts", highlight=False,
+                  soft_wrap=True)
 app.add_typer(proxy_cli.proxy_app, name="proxy")
 app.command("sweep")(sweep.cli)
 app.command("report")(report.cli)
@@ -51,9 +80,8 @@ def envs(
         if env_id is not None:
             describe_env(env_id)
             return
-        table = Table(title="archgym environments (archgym envs ID for details)")
-        for col in ("id", "kind", "designs", "description"):
-            table.add_column(col)
+        table = ui_table("id", "kind", "designs", "description", right=("designs",),
+                         title="archgym environments (archgym envs ID describes one)")
         for eid in registry.env_ids():
             env = registry.make(eid)
             base = env.unwrapped
@@ -70,43 +98,36 @@ def describe_env(env_id: str) -> None:
     env = registry.make(env_id)
     base = env.unwrapped
     console.print(f"[bold]{env_id}[/] ({base.kind}): {registry.description(env_id)}")
-    params = Table(title="parameters (--env-param NAME=VALUE)")
-    for col in ("name", "default", "accepts"):
-        params.add_column(col)
+    params = ui_table("name", "default", "accepts",
+                      title="\nparameters (--env-param NAME=VALUE)")
     hints = registry.parameter_hints(env_id)
     for name, default in registry.env_parameters(env_id).items():
-        params.add_row(name, repr(default), hints[name])
+        params.add_row(name, Text(repr(default)), Text(hints[name]))
     console.print(params)
     view = base.design_point_view()
     if view is not None:
-        space = Table(title=f"design space ({view.space.size:,} designs)"
-                      if view.space.finite else "design space")
-        for col in ("parameter", "default", "values"):
-            space.add_column(col)
+        space = ui_table("parameter", "default", "values",
+                         title=f"\ndesign space ({view.space.size:,} designs)"
+                         if view.space.finite else "\ndesign space")
         for p in view.space:
-            space.add_row(p.name, str(p.default_value()), p.allowed())
+            space.add_row(p.name, Text(str(p.default_value())), Text(p.allowed()))
         console.print(space)
         if view.space.constraints:
-            rules = Table(title="constraints (a design breaking one is an invalid step, "
-                                "not evaluated)")
-            for col in ("constraint", "rule"):
-                rules.add_column(col)
+            rules = ui_table("constraint", "rule", title="\nconstraints (a design breaking one "
+                             "is an invalid step, not evaluated)")
             for c in view.space.constraints:
                 rules.add_row(c.name, c.rule if isinstance(c.rule, str) else repr(c.rule))
             console.print(rules)
-    metrics = Table(title="metrics")
-    for col in ("metric", "unit", "better"):
-        metrics.add_column(col)
+    metrics = ui_table("metric", "unit", "better", title="\nmetrics")
     for m in base.metric_specs:
         metrics.add_row(m.name, m.unit, "lower" if m.direction == "minimize" else "higher")
     console.print(metrics)
-    objectives = Table(title="objectives (--env-param objective=...; reward, higher is better)")
-    for col in ("objective", "reward"):
-        objectives.add_column(col)
-    for alias in base.objective_aliases:
-        objectives.add_row(alias, formula(base.parse_objective(alias)))
-    for m in base.metric_specs:
-        objectives.add_row(m.name, formula(base.parse_objective(m.name)))
+    default = registry.env_parameters(env_id).get("objective")
+    objectives = ui_table("objective", "reward (higher is better)",
+                          title="\nobjectives (--env-param objective=...)")
+    for name in (*base.objective_aliases, *(m.name for m in base.metric_specs)):
+        objectives.add_row(name + (" (default)" if name == default else ""),
+                           Text(formula(base.parse_objective(name))))
     console.print(objectives)
     console.print("Other forms: min:M, max:M, target:M=V, W*M+W*M, pareto:M,M, each with "
                   "optional '; M<=V' limits (archgym.objectives).", highlight=False)
@@ -124,20 +145,22 @@ def _searcher_help() -> str:
 
 @app.command("run")
 def run_cmd(
-    env: Annotated[str, typer.Option(help="Environment id (archgym envs lists them).")]
+    env: Annotated[str, typer.Option(
+        metavar="ID", help="Environment id (archgym envs lists them).")]
     = "archgym/DRAM-v0",
-    agent: Annotated[str, typer.Option(help=_searcher_help())] = "random",
+    agent: Annotated[str, typer.Option(metavar="NAME", help=_searcher_help())] = "random",
     budget: Annotated[int, typer.Option(
-        min=1, help="Evaluations (designs; finished episodes of a sequential env).")] = 50,
-    seed: Annotated[int, typer.Option(help="Seed of the searcher and the env.")] = 0,
-    out: Annotated[Path, typer.Option(help="Dataset directory (Parquet parts).")]
+        min=1, metavar="N",
+        help="Evaluations (designs; finished episodes of a sequential env).")] = 50,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the searcher and the env.")] = 0,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Dataset directory (Parquet parts).")]
     = Path("runs/latest"),
     agent_param: Annotated[list[str], typer.Option(
-        "--agent-param", help="Hyper-parameter NAME=VALUE (archgym agents lists them).")]
+        "--agent-param", metavar="NAME=VALUE",
+        help="A searcher hyper-parameter; repeatable (archgym agents lists them with their "
+             "defaults).")]
     = [],  # noqa: B006
-    env_param: Annotated[list[str], typer.Option(
-        "--env-param", help="Env parameter NAME=VALUE (archgym envs ENV lists them).")]
-    = [],  # noqa: B006
+    env_param: EnvParams = [],  # noqa: B006
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run a search, log every evaluation, print the best design."""
@@ -151,13 +174,19 @@ def run_cmd(
         fail(f"--out {out} exists and is not a directory")
     run_id = run_id_for(env, env_kwargs, agent, searcher.hparams, seed, budget)
     writer = DatasetWriter(out, run_id=run_id)
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
-                  transient=True, disable=as_json or not sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"{agent} on {env}", total=budget)
-        result = run_search(target, searcher, budget, seed=seed, logger=writer,
-                            progress=lambda n: bar.update(task, completed=n))
     base = target.unwrapped
+    best: list[float] = []
+
+    def track_best(ev: Any) -> None:
+        if ev.valid and math.isfinite(ev.reward) and (not best or ev.reward > best[0]):
+            best[:] = [ev.reward]
+
+    untrack = base.subscribe(track_best)
+    with warnings_as_lines(), EvaluationProgress(f"{agent} on {env}", budget,
+                                                 err_console) as bar:
+        result = run_search(target, searcher, budget, seed=seed, logger=writer,
+                            progress=lambda n: bar(n, best[0] if best else None))
+    untrack()
     spec = base.env_spec()
     summary = {"env": env, "agent": agent, "hparams": searcher.hparams, "seed": seed,
                "budget": budget, "dataset": str(out), "workload": spec["workload"],
@@ -171,51 +200,53 @@ def run_cmd(
     if as_json:
         typer.echo(json.dumps(summary, default=str))
         return
-    console.print(f"[bold]{agent}[/] on [bold]{env}[/], workload {spec['workload']}: "
-                  f"{result.evaluations} evaluations, dataset in {out} (run {run_id})",
+    console.print(f"[bold]{agent}[/] on [bold]{env}[/]: {result.evaluations} evaluations, "
+                  f"dataset in {out} (run {run_id})", highlight=False)
+    console.print(f"workload {spec['workload']}, objective "
+                  f"{spec['kwargs'].get('objective', spec['objective'].get('kind'))}",
                   highlight=False)
     console.print(f"reward = {summary['reward']}", highlight=False)
     if front:
         names = [o.partition(":")[0] for o in
                  ([objectives] if isinstance(objectives, str) else objectives)]
-        table = Table(title=f"Pareto front on {', '.join(names)} ({len(front)} designs)")
-        for col in (*names, "design"):
-            table.add_column(col)
+        table = ui_table(*names, "design", right=tuple(names),
+                         title=f"Pareto front on {', '.join(names)} ({len(front)} designs)")
+        units = {s.name: s.unit for s in base.metric_specs}
         for c, m in sorted(front, key=lambda cm: cm[1][names[0]]):
-            table.add_row(*(f"{m[n]:.6g}" for n in names),
-                          ", ".join(f"{k}={v}" for k, v in c.items()))
+            table.add_row(*(quantity(m[n], units.get(n, "")) for n in names),
+                          Text(", ".join(f"{k}={v}" for k, v in c.items())))
         console.print(table)
     best = result.best
     if best is None:
         console.print("no valid design was evaluated")
         return
-    table = Table(title=f"best design (evaluation {best.step}, reward {best.reward:.6g})")
-    table.add_column("parameter / metric")
-    table.add_column("value", justify="right")
+    console.print(f"best design: evaluation {best.step}, reward {best.reward:.6g}",
+                  highlight=False)
+    table = ui_table("parameter / metric", "value", right=("value",))
     for k, v in best.config.items():
-        table.add_row(k, str(v))
+        table.add_row(k, Text(str(v)))
     specs = {s.name: s for s in base.metric_specs}
     for k, v in (best.metrics or {}).items():
-        table.add_row(f"{k} ({specs[k].unit})", f"{v:.6g}")
+        table.add_row(k, quantity(v, specs[k].unit if k in specs else ""))
     console.print(table)
 
 
 @app.command("agents")
 def agents_cmd() -> None:
     """List the searchers and env-shipped policies, with their hyper-parameters."""
-    table = Table(title="archgym searchers and policies (--agent NAME --agent-param K=V)")
-    for col in ("name", "runs on", "hyper-parameters (defaults)"):
-        table.add_column(col)
+    table = ui_table("name", "runs on", "hyper-parameters (defaults)",
+                     title="archgym searchers and policies (--agent NAME --agent-param K=V)")
     for name in agents.available():
         cls = agents.searcher_class(name)
         kinds = agents.kinds(name)
         where = ("sequential envs (action masks)" if kinds == ("sequential",) else
                  "design-point envs and views")
-        table.add_row(name, where, ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()))
+        table.add_row(name, where, Text(", ".join(f"{k}={v!r}" for k, v in
+                                                  cls.defaults.items())))
     for name in agents.policies():
         cls = agents.decision_class(name)
         table.add_row(name, "policy for " + ", ".join(registry.policy_envs(name)),
-                      ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()) or "-")
+                      Text(", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()) or "-"))
     console.print(table)
 
 

@@ -29,6 +29,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from archgym.app.console import EnvParams
 from archgym.errors import ArchGymError
 from archgym.space import DesignSpace
 
@@ -112,7 +113,7 @@ def _run_chunk(env_id: str, env_kwargs: dict[str, Any], configs: list[dict[str, 
 
     env = registry.make(env_id, **env_kwargs)
     base = design_env(env)
-    writer = DatasetWriter(out, run_id=run_id, flush_every=len(configs))
+    writer = DatasetWriter(out, run_id=run_id)
     recorder = DatasetRecorder(base, writer, searcher, hparams, seed)
     try:
         base.step_batch(configs)
@@ -186,16 +187,19 @@ def collect(env_id: str, n: int, sampler: str = "random", seed: int = 0, workers
 
 
 def collect_cmd(
-    env: Annotated[str, typer.Option(help="Environment id, e.g. archgym/DRAM-v0.")],
-    n: Annotated[int, typer.Option("--n", min=1, help="Distinct designs to evaluate.")],
-    sampler: Annotated[str, typer.Option(help="random, lhs or sobol.")] = "random",
-    seed: Annotated[int, typer.Option(help="Seed of the sampler.")] = 0,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-    out: Annotated[Path, typer.Option(help="Dataset directory (Parquet parts).")]
+    env: Annotated[str, typer.Option(metavar="ID", help="Environment id, e.g. archgym/DRAM-v0.")],
+    n: Annotated[int, typer.Option(
+        "--n", min=1, metavar="N", help="Distinct designs to evaluate.")],
+    sampler: Annotated[str, typer.Option(
+        metavar="random|lhs|sobol", help="How designs are drawn.")] = "random",
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the sampler.")] = 0,
+    workers: Annotated[int, typer.Option(min=1, metavar="N", help="Worker processes.")] = 1,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Dataset directory (Parquet parts).")]
     = Path("runs/collect"),
-    env_param: Annotated[list[str], typer.Option("--env-param", help="k=v")] = [],  # noqa: B006
+    env_param: EnvParams = [],  # noqa: B006
     chunk_size: Annotated[int | None, typer.Option(
-        min=1, help="Designs per chunk (the unit of resumption); default min(100, n).")] = None,
+        min=1, metavar="N",
+        help="Designs per chunk (the unit of resumption); default min(100, n).")] = None,
     backend: Annotated[str, typer.Option(
         help="local (worker processes) or ray (a Ray cluster; pip install -e '.[ray]').")]
     = "local",
@@ -205,20 +209,23 @@ def collect_cmd(
 ) -> None:
     """Evaluate N distinct sampled designs in parallel into a dataset (resumable)."""
     import json
-    import sys
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from archgym.app.console import console, err_console, parse_assignments, user_errors
+    from archgym.app.console import (
+        check_choice,
+        console,
+        err_console,
+        parse_assignments,
+        user_errors,
+    )
+    from archgym.app.progress import EvaluationProgress
 
     env_kwargs = parse_assignments(env_param, "--env-param")
-    with user_errors(), Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=err_console, transient=True,
-            disable=as_json or not sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"collect {sampler} on {env}", total=n)
+    with user_errors():
+        check_choice("--sampler", sampler, SAMPLERS)
+    with user_errors(), EvaluationProgress(f"collect {sampler} on {env}", n, err_console,
+                                           every=0.0, recent=False, unit="designs") as bar:
         result = collect(env, n, sampler, seed, workers, out, env_kwargs, chunk_size,
-                         progress=lambda done, total: bar.update(task, completed=done),
+                         progress=lambda done, total: bar(done),
                          backend=backend, address=address)
     summary = {"env": env, "env_kwargs": env_kwargs, "sampler": sampler, "seed": seed,
                **result.summary()}

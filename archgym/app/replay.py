@@ -14,10 +14,11 @@ from archgym.app.console import console, user_errors
 def cli(
     data: Annotated[Path, typer.Argument(help="Dataset directory (or one Parquet file).")],
     rows: Annotated[int | None, typer.Option(
-        min=1, help="Replay a seeded sample of this many valid rows (default: all).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+        min=1, metavar="N",
+        help="Replay a seeded sample of this many valid rows (default: all).")] = None,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the sample.")] = 0,
     rtol: Annotated[float, typer.Option(
-        min=0.0, help="Relative tolerance (default 0: bit for bit).")] = 0.0,
+        min=0.0, metavar="X", help="Relative tolerance (default 0: bit for bit).")] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Re-create logged designs from their rows alone, re-evaluate them, and report any
@@ -25,6 +26,8 @@ def cli(
     from archgym.replay import replay
 
     with user_errors():
+        if not data.exists():
+            raise FileNotFoundError(f"dataset {data} does not exist")
         report = replay(data, rows, seed, rtol)
     if as_json:
         typer.echo(json.dumps(report.summary(), default=str))

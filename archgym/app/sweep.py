@@ -37,7 +37,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,11 +44,12 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.table import Table
+from rich.text import Text
 
 import agents
 from archgym import registry
 from archgym.app import jobs as executor
+from archgym.app.console import table as ui_table
 from archgym.errors import ArchGymError
 from archgym.runner import run_id_for
 
@@ -356,9 +356,8 @@ def run_job(job: Job, out: str | Path) -> dict[str, Any]:
     env = registry.make(job.env_id, **job.env_params)
     try:
         searcher, target = agents.for_env(job.searcher, env, seed=job.seed, **job.hparams)
-        # one part per job: an unfinished job is re-run whole on resume, so flushing each
-        # row would only cost files (a sweep of 36,000 evaluations made 36,000 parts)
-        writer = DatasetWriter(out, run_id=job.run_id, flush_every=job.budget)
+        # one part per job (up to dataset.PART_ROWS rows); an unfinished job is re-run whole
+        writer = DatasetWriter(out, run_id=job.run_id)
         result = run_search(target, searcher, job.budget, seed=job.seed, logger=writer)
     finally:
         env.close()
@@ -387,6 +386,8 @@ def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None =
     ``workers`` and ``out`` override the config's; the default worker count is the number of
     cores. With ``dry_run`` nothing is written: the summary lists the jobs and which are done.
     ``backend="ray"`` runs the jobs on the Ray cluster at ``address`` (default: a local one).
+    ``progress`` reports each finished job on ``console`` (:class:`archgym.app.progress.
+    JobProgress`: a bar on a terminal, one line per job otherwise).
     """
     out_dir = Path(out) if out is not None else sweep.out
     if out_dir is None:
@@ -408,32 +409,37 @@ def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None =
         summary["job_list"] = [{**j.describe(), "done": executor.is_done(out_dir, j.run_id)}
                                for j in sweep.jobs]
         return summary
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from archgym.app.console import err_console
+    from archgym.app.progress import JobProgress
 
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=console, transient=True, disable=not progress) as bar:
-        task = bar.add_task(f"sweep {sweep.path.name}", total=len(pending))
+    console = console or err_console
+
+    def kind(job: Job) -> str:
+        return json.dumps([job.env_id, job.env_params, job.searcher, job.budget],
+                          sort_keys=True, default=str)
+
+    with JobProgress(f"sweep {sweep.path.name}", [kind(j) for j in pending],
+                     summary["workers"], console, enabled=bool(progress)) as bar:
 
         def on_result(t: executor.Task, result: dict[str, Any] | None, error: str | None) -> None:
             job = t.args[0]
+            what = (f"{job.searcher}{' ' + _short(job.setting) if job.setting else ''} seed "
+                    f"{job.seed} on {job.env_id.removeprefix('archgym/')}"
+                    f"{' ' + _short(job.env_params) if job.env_params else ''}")
             if error is not None:
                 summary["failed"].append({"run_id": job.run_id, "env_id": job.env_id,
                                           "searcher": job.searcher, "setting": job.setting,
                                           "seed": job.seed, "error": error})
+                bar.finished(kind(job), what, None, f"FAILED: {error}")
             else:
                 summary["ran"] += 1
                 summary["rows"] += result["rows"]
-            bar.advance(task)
+                best = result.get("best_reward")
+                bar.finished(kind(job), what, result.get("seconds"),
+                             "no valid design" if best is None else f"best reward {best:.6g}")
 
         executor.execute([executor.Task(j.run_id, run_job, (j,)) for j in sweep.jobs], out_dir,
-                     n_workers, _plugin_modules(sweep), on_result, backend, address)
+                         n_workers, _plugin_modules(sweep), on_result, backend, address)
     return summary
 
 
@@ -443,9 +449,10 @@ def run_sweep(sweep: Sweep, workers: int | None = None, out: str | Path | None =
 def cli(
     config: Annotated[Path, typer.Argument(help="Sweep config (YAML).")],
     workers: Annotated[int | None, typer.Option(
-        min=1, help="Worker processes (default: the config's, else all cores).")] = None,
+        min=1, metavar="N",
+        help="Worker processes (default: the config's, else all cores).")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Dataset directory (default: the config's out:).")] = None,
+        metavar="DIR", help="Dataset directory (default: the config's out:).")] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Check the config and list the jobs; run nothing.")] = False,
     backend: Annotated[str, typer.Option(
@@ -461,22 +468,33 @@ def cli(
 
     with user_errors():
         plan = load_config(config)
-        summary = run_sweep(plan, workers=workers, out=out, dry_run=dry_run,
-                            progress=not as_json and sys.stderr.isatty(), console=err_console,
-                            backend=backend, address=address)
+        summary = run_sweep(plan, workers=workers, out=out, dry_run=dry_run, progress=True,
+                            console=err_console, backend=backend, address=address)
     if as_json:
         typer.echo(json.dumps(summary, default=str))
     else:
         if dry_run:
-            table = Table(title=f"{summary['jobs']} jobs in {config} "
-                                f"({summary['skipped']} already complete in {summary['out']})")
-            for col in ("run id", "env", "params", "searcher", "hyper-parameters", "seed",
-                        "budget", "done"):
-                table.add_column(col)
-            for j in summary["job_list"]:
-                table.add_row(j["run_id"], j["env_id"], _short(j["env_params"]), j["searcher"],
-                              _short(j["setting"]), str(j["seed"]), str(j["budget"]),
-                              "yes" if j["done"] else "")
+            table = ui_table("env", "searcher", "setting", "seeds", "budget", "done",
+                             right=("budget", "done"),
+                             title=f"{summary['jobs']} jobs in {config} ({summary['skipped']} "
+                                   f"already complete in {summary['out']}; --json lists run "
+                                   "ids)")
+            envs: dict[str, str] = {}  # env and parameters -> a short name (E1, E2, ...)
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for j in summary["job_list"]:  # one row per env x searcher setting
+                env = " ".join(filter(None, [j["env_id"].removeprefix("archgym/"),
+                                             _short(j["env_params"])]))
+                envs.setdefault(env, f"E{len(envs) + 1}")
+                key = json.dumps([env, j["searcher"], j["setting"], j["budget"]],
+                                 sort_keys=True, default=str)
+                groups.setdefault(key, []).append({**j, "env": envs[env]})
+            for env, name in envs.items():
+                console.print(f"{name}: {env}", highlight=False)
+            for rows in groups.values():
+                j = rows[0]
+                table.add_row(j["env"], j["searcher"], Text(_short(j["setting"]) or "-"),
+                              _ranges(r["seed"] for r in rows), str(j["budget"]),
+                              f"{sum(r['done'] for r in rows)}/{len(rows)}")
             console.print(table)
             return
         console.print(f"sweep {config}: {summary['jobs']} jobs, {summary['ran']} run now "
@@ -492,3 +510,14 @@ def cli(
 
 def _short(d: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in d.items())
+
+
+def _ranges(values: Any) -> str:
+    """``[0, 1, 2, 5]`` -> ``0-2, 5``."""
+    out: list[str] = []
+    for v in sorted(set(values)):
+        if out and isinstance(v, int) and out[-1].split("-")[-1] == str(v - 1):
+            out[-1] = f"{out[-1].split('-')[0]}-{v}"
+        else:
+            out.append(str(v))
+    return ", ".join(out)

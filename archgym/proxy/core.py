@@ -23,7 +23,7 @@ import json
 import math
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -358,13 +358,20 @@ def evaluate(proxy: Proxy, data: str | Path | pd.DataFrame,
 
 
 def fit_and_score(data: str | Path | pd.DataFrame, env_id: str, model: str = "rf",
-                  test_fraction: float = 0.2, seed: int = 0, **kw: Any
+                  test_fraction: float = 0.2, seed: int = 0,
+                  progress: Callable[[str | None], None] | None = None, **kw: Any
                   ) -> tuple[Proxy, dict[str, dict[str, float]]]:
     """Train on a seeded random split of the designs, score on the held-out rest; the
-    held-out scores are also stored in the proxy's metadata."""
+    held-out scores are also stored in the proxy's metadata. ``progress`` is told each
+    phase as it starts (``None`` when the last ends)."""
+    say = progress or (lambda phase: None)
+    say("reading the dataset")
     df = training_frame(data, env_id, kw.get("workload"))
     train_df, test_df = split(df, test_fraction, seed)
+    say(f"training a {model} proxy on {len(train_df)} designs")
     proxy = train(train_df, env_id, model=model, seed=seed, **kw)
+    say(f"scoring it on {len(test_df)} held-out designs")
     report = evaluate(proxy, test_df, kw.get("workload"))
+    say(None)
     proxy.meta["held_out"] = {"test_fraction": test_fraction, "scores": report}
     return proxy, report

@@ -5,7 +5,9 @@ least significant bits: ``ro`` row, ``ch`` channel, ``ra`` rank, ``ba`` bank (wi
 group), ``bg`` bank group and ``co`` column. The low ``log2(bytes_per_burst)`` bits (the byte
 offset inside one burst) are dropped first; field widths come from the device organisation, the
 column field counting bursts (``log2(columns / BL)`` bits). Address bits above the row field are
-ignored (addresses wrap around the channel's capacity).
+ignored, as DRAMsim3 masks each field (``Config::AddressMapping``): an address beyond the
+device's capacity is folded onto it (``addr mod capacity``), with one
+:class:`AddressFoldWarning` per device and mapping saying so.
 
 Source: DRAMsim3 (Li et al., "DRAMsim3: a Cycle-accurate, Thermal-Capable DRAM Simulator",
 IEEE CAL 2020), its ``address_mapping`` configuration key and the bit layout documented in
@@ -14,6 +16,7 @@ IEEE CAL 2020), its ``address_mapping`` configuration key and the bit layout doc
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +27,15 @@ FIELDS = ("ro", "ch", "ra", "ba", "bg", "co")
 FIELD_NAMES = {
     "ro": "row", "ch": "channel", "ra": "rank", "ba": "bank", "bg": "bankgroup", "co": "column",
 }
+
+
+class AddressFoldWarning(UserWarning):
+    """Trace addresses reach beyond the device's capacity and are folded onto it."""
+
+
+#: (device, mapping) pairs already warned about in this process: a search simulates the
+#: same trace thousands of times and needs to hear it once
+_FOLD_WARNED: set[tuple[str, str]] = set()
 
 
 def _log2(x: int, what: str) -> int:
@@ -98,12 +110,28 @@ class AddressMapping:
             pos += w[f]
         return out
 
+    @property
+    def address_bits(self) -> int:
+        """Bits of a byte address the mapping uses: the device holds ``2**address_bits``
+        bytes."""
+        return self.offset_bits + sum(self.widths.values())
+
     def decode(self, addr) -> dict[str, np.ndarray]:
         """Split byte addresses into fields (keys: row, channel, rank, bank, bankgroup, column).
 
-        ``bank`` is the bank inside its bank group.
+        ``bank`` is the bank inside its bank group. Addresses at or beyond the capacity fold
+        onto it, with an :class:`AddressFoldWarning` (once per device and mapping).
         """
         a = np.asarray(addr, dtype=np.uint64)
+        bits = self.address_bits
+        if a.size and int(a.max()) >> bits and (self.device.name, self.spec) not in _FOLD_WARNED:
+            _FOLD_WARNED.add((self.device.name, self.spec))
+            warnings.warn(
+                f"trace addresses reach beyond the {2 ** bits / 2 ** 30:g} GiB of "
+                f"{self.device.name} (mapping {self.spec}): the bits above bit {bits - 1} are "
+                f"ignored, so each such address is folded onto the device as address mod "
+                f"2^{bits} (DRAMsim3 masks the fields the same way)",
+                AddressFoldWarning, stacklevel=2)
         w = self.widths
         out = {}
         for f, sh in self.shifts().items():

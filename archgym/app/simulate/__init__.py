@@ -40,7 +40,8 @@ def _load(target: str) -> Any:
 
 def app() -> typer.Typer:
     """The ``simulate`` command group with every registered sub-command."""
-    group = typer.Typer(no_args_is_help=True, help="Run a simulator once on a workload.")
+    group = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="Run a simulator once on a workload.")
     for name, target in sorted(commands().items()):
         fn = _load(target)
         group.command(name, help=fn.__doc__)(fn)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from archgym.app.console import console, fail, number, si, user_errors
+from archgym.app.console import console, fail, number, quantity, user_errors
 
 
 def command(
@@ -56,10 +56,10 @@ def _table(title: str, rows: list[tuple[str, ...]], *columns: str) -> None:
     console.print(table)
 
 
-def _shares(parts: Mapping[str, float], total: float, unit: str, exponent: int,
+def _shares(parts: Mapping[str, float], total: float, unit: str,
             per: float = 1.0) -> list[tuple[str, str, str]]:
     """Rows ``(part, value / per, share of total)``, largest first, zero parts left out."""
-    return [(k, si(v / per, unit, exponent), f"{100 * v / total:.1f} %")
+    return [(k, quantity(v / per, unit), f"{100 * v / total:.1f} %")
             for k, v in sorted(parts.items(), key=lambda kv: -kv[1]) if v]
 
 
@@ -72,16 +72,16 @@ def show_gemv(r: dict[str, Any]) -> None:
     console.print(f"[bold]GEMV {r['M']} x {r['K']} x {r['N']}[/] on {r['config']} "
                   f"({r['device']}), host {r['host']}", highlight=False)
     _table("result", [
-        ("PIM time", si(r["pim_time_ns"], "s", -9)),
-        ("host time (roofline)", si(r["host_time_ns"], "s", -9)),
+        ("PIM time", quantity(r["pim_time_ns"], "ns")),
+        ("host time (roofline)", quantity(r["host_time_ns"], "ns")),
         ("speed-up", number(r["speedup"]) + "x"),
-        ("PIM energy", si(r["pim_energy_pj"], "J", -12)),
-        ("host energy", si(r["host_energy_pj"], "J", -12)),
+        ("PIM energy", quantity(r["pim_energy_pj"], "pJ")),
+        ("host energy", quantity(r["host_energy_pj"], "pJ")),
         ("energy ratio", number(r["energy_ratio"]) + "x"),
     ], "", "value")
-    _table("time breakdown", _shares(r["breakdown_ns"], r["pim_time_ns"], "s", -9),
+    _table("time breakdown", _shares(r["breakdown_ns"], r["pim_time_ns"], "ns"),
            "part", "time", "share")
-    _table("energy breakdown", _shares(r["energy_breakdown_pj"], r["pim_energy_pj"], "J", -12),
+    _table("energy breakdown", _shares(r["energy_breakdown_pj"], r["pim_energy_pj"], "pJ"),
            "part", "energy", "share")
     _counts(r["commands"], "commands, all channels")
     _counts(r["bank_operations"], "bank operations")
@@ -98,21 +98,21 @@ def show_decoding(r: dict[str, Any]) -> None:
     area = r["area_mm2"]
     _table("per generated token", [
         ("tokens/s", number(r["tokens_per_s"]), number(r["host_tokens_per_s"])),
-        ("latency per token", si(r["latency_per_token_ns"], "s", -9),
-         si(r["host_latency_per_token_ns"], "s", -9)),
-        ("energy per token", si(r["energy_per_token_uj"], "J", -6),
-         si(r["host_energy_per_token_uj"], "J", -6)),
+        ("latency per token", quantity(r["latency_per_token_ns"], "ns"),
+         quantity(r["host_latency_per_token_ns"], "ns")),
+        ("energy per token", quantity(r["energy_per_token_uj"], "µJ"),
+         quantity(r["host_energy_per_token_uj"], "µJ")),
         ("speed-up", number(r["speedup"]) + "x", ""),
         ("energy ratio", number(r["energy_ratio"]) + "x", ""),
-        ("prompt: time", si(r["prefill_time_ns"], "s", -9), ""),
-        ("prompt: energy", si(r["prefill_energy_uj"], "J", -6), ""),
+        ("prompt: time", quantity(r["prefill_time_ns"], "ns"), ""),
+        ("prompt: energy", quantity(r["prefill_energy_uj"], "µJ"), ""),
         ("area: PIM logic", f"{number(area['pim_logic'])} mm^2", ""),
         ("area: ASIC", f"{number(area['asic'])} mm^2", ""),
         ("DRAM capacity used", f"{100 * r['capacity_used']:.1f} %", ""),
     ], "", "PIM", "host (roofline)")
     n = r["tokens"]
-    _table("time per token", _shares(r["breakdown_ns"], r["decode_time_ns"], "s", -9, n),
+    _table("time per token", _shares(r["breakdown_ns"], r["decode_time_ns"], "ns", n),
            "operation", "time", "share")
-    _table("energy per token", _shares(r["energy_breakdown_uj"], r["decode_energy_uj"], "J",
-                                       -6, n), "part", "energy", "share")
+    _table("energy per token", _shares(r["energy_breakdown_uj"], r["decode_energy_uj"],
+                                       "µJ", n), "part", "energy", "share")
     _counts(r["commands"], f"commands of {n} tokens")
