@@ -19,9 +19,10 @@ ArchGym's aliases. The default, ``latency_ns``, minimises the average read laten
 ``t / (|v - t| + eps * t)``, met within 1 %) with targets derived from the *default design*
 (DRAMSys' example controller, :data:`DEFAULTS`), which the constructor simulates once on
 the env's own trace, device and mapping (the result is cached, so ``reset`` costs nothing
-more): each default target is :data:`TARGET_FRACTION` (0.9) of the default design's value,
-i.e. 10 % better than the baseline controller, on the same trace. On the shipped traces
-such targets are reachable (between 1 % and 25 % of random designs beat them), unlike the
+more): each default target is :data:`TARGET_FRACTION` (0.95) of the default design's value,
+i.e. 5 % better than the baseline controller, on the same trace. On every shipped trace
+some of 150 random designs reach such targets (on ``random`` and ``strided`` the best energy
+is only 5.6 % below the default design's: a 10 % target was out of reach there), unlike the
 unloaded latency or the standby power, which no loaded design reaches.
 
 - ``latency``: ``target:latency_ns`` (``target_latency`` overrides it, ns);
@@ -155,8 +156,8 @@ class DramEvaluator(Evaluator):
 #: by default derived from the default design; ``{latency_limit}`` is its latency)
 ALIASES = {"latency": "target:latency_ns", "power": "target:power_mw; latency_ns<={latency_limit}",
            "energy": "target:energy_pj", "both": "target:power_mw,latency_ns"}
-#: default targets are this fraction of the default design's metrics (10 % better)
-TARGET_FRACTION = 0.9
+#: default targets are this fraction of the default design's metrics (5 % better)
+TARGET_FRACTION = 0.95
 
 
 def workload_label(workload: str | Path, trace_length: int | None, device: str,

@@ -70,7 +70,7 @@ NOISE = re.compile(r"\d\.\d{5,}|\d{2,}\.\d{4,}")
 
 
 @pytest.mark.parametrize("args, expect", [
-    (("--gemv", "4096,4096,2"), ("PIM time", " us", "speed-up", "row_open", "mac", "wr_vector",
+    (("--gemv", "4096,4096,2"), ("PIM time", " µs", "speed-up", "row_open", "mac", "wr_vector",
                                  "tiles of 16 rows x 8 columns")),
     (("--model", "gpt2", "--prompt", "4", "--tokens", "2"),
      ("tokens/s", "latency per token", " mJ", "mm^2", "ffn_down", "lm_head", "mac_array")),
