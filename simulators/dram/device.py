@@ -94,6 +94,10 @@ class DeviceSpec:
     IDD4R: float
     IDD4W: float
     IDD5: float
+    # same-bank refresh (REFsb): 0 where the standard has none
+    tRFCsb: int = 0
+    tREFIsb: int = 0
+    IDD5sb: float = 0.0
 
     @property
     def devices_per_rank(self) -> int:

@@ -5,7 +5,7 @@ picojoules by multiplying by ``tCK_ns``:
 
 - ACT/PRE pair, per ACT: ``IDD0 * tRC - (IDD3N * tRAS + IDD2N * (tRC - tRAS))``;
 - RD burst: ``(IDD4R - IDD3N) * burst``; WR burst: ``(IDD4W - IDD3N) * burst``;
-- REF: ``(IDD5 - IDD3N) * tRFC``;
+- REF: ``(IDD5 - IDD3N) * tRFC``; same-bank REFsb: ``(IDD5sb - IDD3N) * tRFCsb``;
 - background, per rank and cycle: ``IDD3N`` (active standby) while any bank of the rank is
   open, else ``IDD2N`` (precharge standby).
 
@@ -33,6 +33,7 @@ def increments(d: DeviceSpec) -> dict[str, float]:
         "read": v * (d.IDD4R - d.IDD3N) * d.burst_cycles * dev,
         "write": v * (d.IDD4W - d.IDD3N) * d.burst_cycles * dev,
         "ref": v * (d.IDD5 - d.IDD3N) * d.tRFC * dev,
+        "refsb": v * (d.IDD5sb - d.IDD3N) * d.tRFCsb * dev,
         "act_standby": v * d.IDD3N * dev,
         "pre_standby": v * d.IDD2N * dev,
     }
@@ -61,7 +62,8 @@ class EnergyBreakdown:
 
 
 def energy(d: DeviceSpec, *, num_act: int, num_rd: int, num_wr: int, num_ref: int,
-           active_rank_cycles: int, precharged_rank_cycles: int) -> EnergyBreakdown:
+           active_rank_cycles: int, precharged_rank_cycles: int,
+           num_refsb: int = 0) -> EnergyBreakdown:
     """Energy of a run from its command counts and per-rank standby cycles."""
     inc = increments(d)
     k = d.tCK_ns
@@ -69,7 +71,7 @@ def energy(d: DeviceSpec, *, num_act: int, num_rd: int, num_wr: int, num_ref: in
         act_pj=num_act * inc["act"] * k,
         read_pj=num_rd * inc["read"] * k,
         write_pj=num_wr * inc["write"] * k,
-        refresh_pj=num_ref * inc["ref"] * k,
+        refresh_pj=(num_ref * inc["ref"] + num_refsb * inc["refsb"]) * k,
         act_standby_pj=active_rank_cycles * inc["act_standby"] * k,
         pre_standby_pj=precharged_rank_cycles * inc["pre_standby"] * k,
     )

@@ -5,8 +5,11 @@ go to each bank, updated for every bank whenever a command is issued (the same "
 cycle per command" formulation DRAMsim3 uses), plus a per-rank four-activate window and a
 per-rank earliest REF. Constraints (all in memory-clock cycles):
 
-- same bank: ACT->RD/WR tRCD, ACT->PRE tRAS, ACT->ACT tRC, RD->PRE tRTP,
-  WR->PRE WL + burst + tWR, PRE->ACT tRP;
+- same bank: ACT->RD/WR tRCD, ACT->PRE tRAS, ACT->ACT tRC, RD->PRE AL + tRTP,
+  WR->PRE WL + burst + tWR, PRE->ACT tRP; a read / write with auto-precharge (RDA / WRA)
+  closes the bank at the cycle an explicit PRE would first be legal (so tRAS, tRTP, tWR
+  hold), and ACT follows tRP later; after a RDA also no sooner than AL + burst + tRTP + tRP
+  (DRAMsim3's relation, one burst more than JEDEC's);
 - same rank (``_L`` same bank group, ``_S`` another one): ACT->ACT tRRD, RD->RD and WR->WR
   tCCD, WR->RD WL + burst + tWTR, RD->WR RL + burst - WL + tRTRS, at most four ACT per tFAW;
 - another rank (DRAMsim3's derived relations): RD->RD burst + tRTRS,
@@ -22,20 +25,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulators.dram.commands import ACT, PRE, PREA, RD, REF, WR
+from simulators.dram.commands import ACT, NAMES, PRE, PREA, RD, RDA, REF, REFSB, WR, WRA
 from simulators.dram.device import DeviceSpec
 
 # indices into the integer parameter vector built by timing_vector()
 (P_RL, P_WL, P_BURST, P_tRCD, P_tRP, P_tRAS, P_tRC, P_tRTP, P_tWR, P_tWTR_S, P_tWTR_L,
  P_tCCD_S, P_tCCD_L, P_tRRD_S, P_tRRD_L, P_tFAW, P_tRTRS, P_tRFC, P_tREFI, P_RANKS, P_BG,
- P_BPG) = range(22)
+ P_BPG, P_AL, P_tRFCsb, P_tREFIsb) = range(25)
 
+NCMD = len(NAMES)
 INF = np.int64(1) << np.int64(62)
 NEG = -(np.int64(1) << np.int64(40))
 
 # counters
-K_ACT, K_PRE, K_RD, K_WR, K_REF, K_PREA, K_HIT, K_PREA_BANKS = range(8)
-NCOUNT = 8
+K_ACT, K_PRE, K_RD, K_WR, K_REF, K_PREA, K_HIT, K_PREA_BANKS, K_REFSB = range(9)
+NCOUNT = 9
 LOG_COLS = 8  # cycle, cmd, rank, bankgroup, bank, row, col, req
 
 
@@ -44,7 +48,7 @@ def timing_vector(d: DeviceSpec) -> np.ndarray:
     return np.array([
         d.RL, d.WL, d.burst_cycles, d.tRCD, d.tRP, d.tRAS, d.tRC, d.tRTP, d.tWR, d.tWTR_S,
         d.tWTR_L, d.tCCD_S, d.tCCD_L, d.tRRD_S, d.tRRD_L, d.tFAW, d.tRTRS, d.tRFC, d.tREFI,
-        d.ranks, d.bankgroups, d.banks_per_group,
+        d.ranks, d.bankgroups, d.banks_per_group, d.AL, d.tRFCsb, d.tREFIsb,
     ], dtype=np.int64)
 
 
@@ -54,7 +58,7 @@ def new_state(P):
     last_chg, stby, cnt)."""
     ranks = P[P_RANKS]
     nb = ranks * P[P_BG] * P[P_BPG]
-    nxt = np.zeros((nb, 4), dtype=np.int64)
+    nxt = np.zeros((nb, NCMD), dtype=np.int64)  # indexed by command code
     open_row = np.full(nb, -1, dtype=np.int64)
     hits = np.zeros(nb, dtype=np.int64)
     faw = np.full((ranks, 4), NEG, dtype=np.int64)
@@ -110,7 +114,6 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
     """Apply command ``c`` at cycle ``now`` to the timing state (``b`` unused for REF/PREA)."""
     nbr = P[P_BG] * P[P_BPG]
     bpg = P[P_BPG]
-    nb = P[P_RANKS] * nbr
     RL = P[P_RL]
     WL = P[P_WL]
     BU = P[P_BURST]
@@ -120,12 +123,15 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
         _mx(nxt, b, WR, now + P[P_tRCD])
         _mx(nxt, b, PRE, now + P[P_tRAS])
         _mx(nxt, b, ACT, now + P[P_tRC])
-        for bb in range(r * nbr, (r + 1) * nbr):
-            if bb != b:
-                if (bb % nbr) // bpg == g:
-                    _mx(nxt, bb, ACT, now + P[P_tRRD_L])
-                else:
-                    _mx(nxt, bb, ACT, now + P[P_tRRD_S])
+        t_l = now + P[P_tRRD_L]
+        t_s = now + P[P_tRRD_S]
+        bb = r * nbr
+        for gg in range(P[P_BG]):
+            t = t_l if gg == g else t_s
+            for _ in range(bpg):
+                if bb != b and nxt[bb, ACT] < t:
+                    nxt[bb, ACT] = t
+                bb += 1
         faw[r, faw_i[r]] = now
         faw_i[r] = (faw_i[r] + 1) % 4
         open_row[b] = row
@@ -139,32 +145,48 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
         cnt[K_ACT] += 1
     elif c == PRE:
         _mx(nxt, b, ACT, now + P[P_tRP])
+        _mx(nxt, b, REFSB, now + P[P_tRP])
         if ref_ready[r] < now + P[P_tRP]:
             ref_ready[r] = now + P[P_tRP]
         open_row[b] = -1
         _close(r, now, open_cnt, last_chg, stby)
         cnt[K_PRE] += 1
-    elif (c == RD) | (c == WR):
+    elif (c == RD) | (c == WR) | (c == RDA) | (c == WRA):
+        rd = (c == RD) | (c == RDA)
         g = (b % nbr) // bpg
-        for bb in range(nb):
-            rr = bb // nbr
-            if rr == r:
-                same_g = (bb % nbr) // bpg == g
-                if c == RD:
-                    _mx(nxt, bb, RD, now + (P[P_tCCD_L] if same_g else P[P_tCCD_S]))
-                    _mx(nxt, bb, WR, now + RL + BU - WL + P[P_tRTRS])
+        # (same-kind, other-kind) earliest cycles: same bank group, other group, other rank
+        if rd:
+            same, other = RD, WR
+            s_l = now + P[P_tCCD_L]
+            s_s = now + P[P_tCCD_S]
+            o_l = o_s = now + RL + BU - WL + P[P_tRTRS]
+            s_r = now + BU + P[P_tRTRS]
+            o_r = now + RL + BU + P[P_tRTRS] - WL
+        else:
+            same, other = WR, RD
+            s_l = now + P[P_tCCD_L]
+            s_s = now + P[P_tCCD_S]
+            o_l = now + WL + BU + P[P_tWTR_L]
+            o_s = now + WL + BU + P[P_tWTR_S]
+            s_r = now + BU
+            o_r = now + WL + BU + P[P_tRTRS] - RL
+        bb = 0
+        for rr in range(P[P_RANKS]):
+            for gg in range(P[P_BG]):
+                if rr != r:
+                    ts, to = s_r, o_r
+                elif gg == g:
+                    ts, to = s_l, o_l
                 else:
-                    _mx(nxt, bb, WR, now + (P[P_tCCD_L] if same_g else P[P_tCCD_S]))
-                    _mx(nxt, bb, RD, now + WL + BU + (P[P_tWTR_L] if same_g else P[P_tWTR_S]))
-            else:
-                if c == RD:
-                    _mx(nxt, bb, RD, now + BU + P[P_tRTRS])
-                    _mx(nxt, bb, WR, now + RL + BU + P[P_tRTRS] - WL)
-                else:
-                    _mx(nxt, bb, WR, now + BU)
-                    _mx(nxt, bb, RD, now + WL + BU + P[P_tRTRS] - RL)
-        if c == RD:
-            _mx(nxt, b, PRE, now + P[P_tRTP])
+                    ts, to = s_s, o_s
+                for _ in range(bpg):
+                    if nxt[bb, same] < ts:
+                        nxt[bb, same] = ts
+                    if nxt[bb, other] < to:
+                        nxt[bb, other] = to
+                    bb += 1
+        if rd:
+            _mx(nxt, b, PRE, now + P[P_AL] + P[P_tRTP])
             cnt[K_RD] += 1
         else:
             _mx(nxt, b, PRE, now + WL + BU + P[P_tWR])
@@ -172,6 +194,17 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
         if hits[b] > 0:
             cnt[K_HIT] += 1
         hits[b] += 1
+        if (c == RDA) | (c == WRA):  # auto-precharge: the bank closes
+            done = nxt[b, PRE] + P[P_tRP]
+            _mx(nxt, b, ACT, done)
+            _mx(nxt, b, REFSB, done)
+            if c == RDA:
+                _mx(nxt, b, ACT, now + P[P_AL] + BU + P[P_tRTP] + P[P_tRP])
+            if ref_ready[r] < done:
+                ref_ready[r] = done
+            open_row[b] = -1
+            hits[b] = 0
+            _close(r, now, open_cnt, last_chg, stby)
     elif c == PREA:
         for bb in range(r * nbr, (r + 1) * nbr):
             if open_row[bb] >= 0:
@@ -179,14 +212,24 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
                 _close(r, now, open_cnt, last_chg, stby)
                 cnt[K_PREA_BANKS] += 1
             _mx(nxt, bb, ACT, now + P[P_tRP])
+            _mx(nxt, bb, REFSB, now + P[P_tRP])
         if ref_ready[r] < now + P[P_tRP]:
             ref_ready[r] = now + P[P_tRP]
         cnt[K_PREA] += 1
     elif c == REF:
         for bb in range(r * nbr, (r + 1) * nbr):
             _mx(nxt, bb, ACT, now + P[P_tRFC])
+            _mx(nxt, bb, REFSB, now + P[P_tRFC])
         ref_ready[r] = now + P[P_tRFC]
         cnt[K_REF] += 1
+    elif c == REFSB:  # bank index b % BPG in every bank group of rank r
+        for g in range(P[P_BG]):
+            bb = r * nbr + g * bpg + b % bpg
+            _mx(nxt, bb, ACT, now + P[P_tRFCsb])
+            _mx(nxt, bb, REFSB, now + P[P_tRFCsb])
+        if ref_ready[r] < now + P[P_tRFCsb]:
+            ref_ready[r] = now + P[P_tRFCsb]
+        cnt[K_REFSB] += 1
 
 
 @njit(cache=True)
@@ -203,6 +246,9 @@ def log_cmd(lg, nlog, now, c, b, r, row, col, req, P):
     if (c == REF) | (c == PREA):
         lg[nlog, 3] = -1
         lg[nlog, 4] = -1
+    elif c == REFSB:  # bank index b % BPG in every bank group
+        lg[nlog, 3] = -1
+        lg[nlog, 4] = b % P[P_BPG]
     else:
         lg[nlog, 3] = (b % nbr) // P[P_BPG]
         lg[nlog, 4] = b % P[P_BPG]

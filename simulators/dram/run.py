@@ -1,0 +1,288 @@
+"""``simulate``: a trace (in memory or streamed in chunks) through a controller and device.
+
+The trace is fed to the compiled engines a chunk at a time; each engine keeps its state
+between chunks and only the requests still in flight are carried over, so memory stays
+bounded whatever the trace length and the figures are identical to a single pass
+(``tests/dram/test_streaming.py``). Per-request latencies go into exact histograms
+(:class:`simulators.dram.result.LatencyHistogram`), never into arrays as long as the trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from simulators.dram import engine_dramsim3, engine_dramsys
+from simulators.dram.commands import CMD_DTYPE
+from simulators.dram.controller import KNOBS, ControllerConfig, Dramsim3Like, controller_config
+from simulators.dram.device import PRESETS, DeviceSpec
+from simulators.dram.mapping import AddressMapping
+from simulators.dram.power import energy
+from simulators.dram.result import DramResult, LatencyHistogram
+from simulators.dram.timing import (
+    K_ACT,
+    K_HIT,
+    K_PRE,
+    K_PREA,
+    K_PREA_BANKS,
+    K_RD,
+    K_REF,
+    K_REFSB,
+    K_WR,
+    NCOUNT,
+    timing_vector,
+)
+from simulators.dram.trace import Trace
+
+#: requests per chunk when a trace in memory is fed to the engines
+CHUNK = 1 << 18
+
+
+def _device(device: str | DeviceSpec) -> DeviceSpec:
+    if isinstance(device, DeviceSpec):
+        return device
+    if device not in PRESETS:
+        raise ValueError(f"unknown DRAM device {device!r}; presets: {', '.join(PRESETS)}")
+    return PRESETS[device]
+
+
+class _Stats:
+    """Running figures of the finished requests."""
+
+    def __init__(self) -> None:
+        self.read = LatencyHistogram()  # acceptance -> data done
+        self.read_total = LatencyHistogram()  # arrival -> data done
+        self.write = LatencyHistogram()
+
+    def add(self, arr, isw, accept, done) -> None:
+        rd = ~isw
+        self.read.add(done[rd] - accept[rd])
+        self.read_total.add(done[rd] - arr[rd])
+        self.write.add(done[isw] - accept[isw])
+
+
+class _Channel:
+    """One channel's engine state and its window of not-yet-finished requests."""
+
+    def __init__(self, ctrl, P: np.ndarray, record: bool) -> None:
+        self.ctrl, self.P, self.record = ctrl, P, record
+        self.dramsim3 = isinstance(ctrl, Dramsim3Like)
+        self.base = 0
+        cols = ("arr", "isw", "fb", "row", "col", "accept", "done")
+        self.win = {k: np.zeros(0, dtype=np.bool_ if k == "isw" else np.int64) for k in cols}
+        self.gid: list[np.ndarray] = []  # global trace index of each request (record only)
+        if self.dramsim3:
+            self.O = np.array(ctrl.codes(), dtype=np.int64)
+            self.state = list(engine_dramsim3.new_engine(P, self.O, record))
+        else:  # the DRAMSys-knob engine runs once over the whole channel (not resumable)
+            self.pending: list[dict[str, np.ndarray]] = []
+
+    def feed(self, req: dict[str, np.ndarray], final: bool, stats: _Stats) -> None:
+        n = req["arr"].size
+        if not self.dramsim3:
+            self.pending.append(req)
+            if final:
+                self._run_dramsys(stats)
+            return
+        w = self.win
+        for k in ("arr", "isw", "fb", "row", "col"):
+            w[k] = np.concatenate((w[k], req[k])) if w[k].size else req[k]
+        for k in ("accept", "done"):
+            w[k] = np.concatenate((w[k], np.full(n, -1, dtype=np.int64)))
+        if not final and n == 0:
+            return
+        S = self.state
+        S[7] = engine_dramsim3.run(*S, self.P, self.O, w["arr"], w["isw"], w["fb"], w["row"],
+                                   w["col"], w["accept"], w["done"], self.base, final,
+                                   self.record)
+        # the finished prefix of the window leaves it
+        pending = np.flatnonzero(w["done"] < 0)
+        k = int(pending[0]) if pending.size else w["done"].size
+        if k:
+            stats.add(w["arr"][:k], w["isw"][:k], w["accept"][:k], w["done"][:k])
+            for key in w:
+                w[key] = w[key][k:]
+            self.base += k
+
+    def _run_dramsys(self, stats: _Stats) -> None:
+        req = {k: np.concatenate([c[k] for c in self.pending]) for k in self.pending[0]}
+        self.pending = []
+        ctrl: ControllerConfig = self.ctrl
+        code = {name: KNOBS[name].index(getattr(ctrl, name)) for name in KNOBS}
+        acc, _done, resp_t, cnt, stby, lg, nlog, end = engine_dramsys.run_dramsys(
+            req["arr"], req["isw"], req["fb"], req["row"], req["col"], self.P,
+            page=code["PagePolicy"], sched=code["Scheduler"], buf=code["SchedulerBuffer"],
+            bufsize=ctrl.RequestBufferSize, resp_code=code["RespQueue"],
+            refresh=ctrl.RefreshPolicy == "AllBank", max_post=ctrl.RefreshMaxPostponed,
+            max_pull=ctrl.RefreshMaxPulledin, arb=code["Arbiter"],
+            max_active=ctrl.MaxActiveTransactions, record=self.record)
+        stats.add(req["arr"], req["isw"], acc, resp_t)
+        self.counts, self.standby, self.end = cnt, stby, int(end)
+        self.log = lg[:nlog]
+
+    def results(self):
+        """(counters, standby per rank, end cycle, command log)."""
+        if not self.dramsim3:
+            return self.counts, self.standby, self.end, self.log
+        S = self.state
+        sc, lg, stby, cnt = S[0], S[7], S[16], S[17]
+        return cnt, stby, int(sc[engine_dramsim3.S_END]), lg[:sc[engine_dramsim3.S_NLOG]]
+
+
+def _chunks(trace: Trace | Iterable[Trace], chunk: int) -> Iterator[Trace]:
+    if isinstance(trace, Trace) or hasattr(trace, "addr"):
+        n = int(np.asarray(trace.addr).size)
+        for s in range(0, max(n, 1), chunk):
+            yield Trace(np.asarray(trace.addr, dtype=np.uint64)[s:s + chunk],
+                        np.asarray(trace.is_write, dtype=np.bool_)[s:s + chunk],
+                        np.asarray(trace.cycle, dtype=np.int64)[s:s + chunk])
+    else:
+        yield from trace
+
+
+def simulate(
+    trace: Trace | Iterable[Trace],
+    device: str | DeviceSpec = "DDR4_8Gb_x8_2400",
+    controller: str | Dramsim3Like | ControllerConfig | dict[str, Any] = "dramsim3_like",
+    mapping: str | AddressMapping = "rochrababgco",
+    record_commands: bool = False,
+    options: dict[str, Any] | None = None,
+    chunk: int = CHUNK,
+) -> DramResult:
+    """Simulate a request trace on one DRAM device configuration.
+
+    Parameters
+    ----------
+    trace : a :class:`~simulators.dram.trace.Trace` (``addr`` uint64 byte addresses,
+        ``is_write`` bool, ``cycle`` non-decreasing int64 arrival cycles in memory clock
+        cycles), or an iterable of them, consecutive chunks of one trace (for example
+        :func:`simulators.dram.trace.iter_trace` streaming a file).
+    device : preset name (see ``PRESETS``) or a DeviceSpec.
+    controller : ``"dramsim3_like"`` or a :class:`Dramsim3Like`, a :class:`ControllerConfig`
+        or a DRAMGym knob dict (missing knobs take :data:`DEFAULTS`).
+    mapping : DRAMsim3-style mapping string (MSB -> LSB) or an AddressMapping.
+    record_commands : also return the command log (``CMD_DTYPE``) in ``result.commands``.
+    options : option overrides by name (``--set``): DRAMsim3 option names for the
+        ``dramsim3_like`` controller, DRAMGym knobs otherwise.
+    chunk : requests per chunk when ``trace`` is one in-memory Trace.
+
+    Channels are independent, so a multi-channel device is simulated channel by channel and
+    the figures are combined (time = the latest channel's).
+    """
+    dev = _device(device)
+    ctrl, ctrl_name = controller_config(controller, options)
+    if isinstance(ctrl, Dramsim3Like) and ctrl.refresh_policy == "BANK_LEVEL_STAGGERED" \
+            and ctrl.refresh and not dev.tRFCsb:
+        raise ValueError(
+            f"refresh_policy=BANK_LEVEL_STAGGERED needs a device with a same-bank refresh "
+            f"(tRFCsb, tREFIsb); {dev.name} ({dev.protocol}) has only all-bank refresh in its "
+            f"standard; devices with REFsb: "
+            f"{', '.join(p.name for p in PRESETS.values() if p.tRFCsb) or 'none'}")
+    amap = mapping if isinstance(mapping, AddressMapping) else AddressMapping(mapping, dev)
+    if amap.device is not dev:
+        amap = AddressMapping(amap.spec, dev)
+    P = timing_vector(dev)
+    channels = [_Channel(ctrl, P, record_commands) for _ in range(dev.channels)]
+    stats = _Stats()
+    n = 0
+    last = -1
+    it = _chunks(trace, chunk)
+    cur = next(it, None)
+    while cur is not None:
+        nxt = next(it, None)
+        addr = np.asarray(cur.addr, dtype=np.uint64)
+        isw = np.asarray(cur.is_write, dtype=np.bool_)
+        arr = np.asarray(cur.cycle, dtype=np.int64)
+        if not (isw.size == addr.size and arr.size == addr.size):
+            raise ValueError("trace arrays addr, is_write and cycle must have the same length")
+        if arr.size and (arr[0] < last or np.any(np.diff(arr) < 0) or arr[0] < 0):
+            raise ValueError("trace cycles must be non-negative and non-decreasing")
+        if arr.size:
+            last = int(arr[-1])
+        f = amap.decode(addr)
+        fb = amap.flat_bank(f)
+        for c, ch in enumerate(channels):
+            sel = f["channel"] == c if dev.channels > 1 else slice(None)
+            req = {"arr": arr[sel], "isw": isw[sel], "fb": fb[sel], "row": f["row"][sel],
+                   "col": f["column"][sel]}
+            if record_commands:
+                ch.gid.append(n + (np.flatnonzero(sel) if dev.channels > 1
+                                   else np.arange(arr.size)))
+            ch.feed(req, nxt is None, stats)
+        n += arr.size
+        cur = nxt
+    if n == 0:
+        raise ValueError("the trace is empty")
+    counts = np.zeros(NCOUNT, dtype=np.int64)
+    active = precharged = end = 0
+    logs = []
+    for c, ch in enumerate(channels):
+        cnt, stby, ch_end, lg = ch.results()
+        counts += cnt
+        precharged += int(stby[:, 0].sum())
+        active += int(stby[:, 1].sum())
+        end = max(end, ch_end)
+        if record_commands:
+            gid = np.concatenate(ch.gid)
+            log = np.zeros(lg.shape[0], dtype=CMD_DTYPE)
+            for k, name in enumerate(("cycle", "cmd", "rank", "bankgroup", "bank", "row", "col",
+                                      "req")):
+                log[name] = lg[:, k]
+            log["channel"] = c
+            col = log["req"] >= 0
+            log["req"][col] = gid[log["req"][col]]
+            logs.append(log)
+    if dev.channels > 1:  # channels that ended early idle (precharged) until the end
+        precharged = end * dev.ranks * dev.channels - active
+    commands = None
+    if record_commands:
+        commands = np.concatenate(logs)
+        commands = commands[np.argsort(commands["cycle"], kind="stable")]
+    return _result(dev, amap, ctrl_name, stats, counts, active, precharged, end, commands)
+
+
+def _result(dev, amap, ctrl_name, stats: _Stats, counts, active, precharged, end,
+            commands) -> DramResult:
+    tck = dev.tCK_ns
+    rd, tot, wr = stats.read, stats.read_total, stats.write
+    e = energy(dev, num_act=int(counts[K_ACT]), num_rd=int(counts[K_RD]),
+               num_wr=int(counts[K_WR]), num_ref=int(counts[K_REF]),
+               num_refsb=int(counts[K_REFSB]), active_rank_cycles=active,
+               precharged_rank_cycles=precharged)
+    t_ns = end * tck
+    ncol = int(counts[K_RD] + counts[K_WR])
+    n = rd.count + wr.count
+    return DramResult(
+        num_reads=rd.count,
+        num_writes=wr.count,
+        avg_read_latency_ns=rd.mean() * tck,
+        p50_read_latency_ns=rd.percentile(50) * tck,
+        p90_read_latency_ns=rd.percentile(90) * tck,
+        p99_read_latency_ns=rd.percentile(99) * tck,
+        max_read_latency_ns=float(rd.max * tck) if rd.count else 0.0,
+        avg_write_latency_ns=wr.mean() * tck,
+        avg_read_latency_cycles=rd.mean(),
+        avg_read_total_latency_ns=tot.mean() * tck,
+        p99_read_total_latency_ns=tot.percentile(99) * tck,
+        bandwidth_gbps=n * dev.bytes_per_burst / t_ns if t_ns > 0 else 0.0,
+        row_hit_rate=float(counts[K_HIT]) / ncol if ncol else 0.0,
+        num_act=int(counts[K_ACT]),
+        num_pre=int(counts[K_PRE] + counts[K_PREA_BANKS]),
+        num_prea=int(counts[K_PREA]),
+        num_rd=int(counts[K_RD]),
+        num_wr=int(counts[K_WR]),
+        num_ref=int(counts[K_REF]),
+        num_refsb=int(counts[K_REFSB]),
+        energy_pj=e.total_pj,
+        energy_breakdown_pj=e.to_dict(),
+        avg_power_mw=e.total_pj / t_ns if t_ns > 0 else 0.0,
+        sim_cycles=int(end),
+        sim_time_ns=t_ns,
+        device=dev.name,
+        controller=ctrl_name,
+        mapping=amap.spec,
+        commands=commands,
+        read_latency_hist=rd,
+    )
