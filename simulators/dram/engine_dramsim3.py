@@ -58,6 +58,7 @@ from simulators.dram.timing import (
     P_RL,
     P_WL,
     P_tFAW,
+    P_tPPD,
     P_tREFI,
     P_tREFIsb,
     finish_standby,
@@ -91,12 +92,15 @@ def new_engine(P, O, record):
     S = np.zeros(NSCALAR, dtype=np.int64)
     S[S_RR] = nq - 1
     if O[O_REFRESH]:
+        # DRAMsim3's controller clock runs one cycle ahead of the trace's (a request offered
+        # at trace cycle c is added at controller cycle c + 1); its refresh falls due when
+        # the controller clock reaches a multiple of the interval
         if O[O_REFPOL] == RANK_LEVEL_SIMULTANEOUS:
-            S[S_REFDUE] = P[P_tREFI]
+            S[S_REFDUE] = P[P_tREFI] - 1
         elif O[O_REFPOL] == BANK_LEVEL_STAGGERED:
-            S[S_REFDUE] = P[P_tREFIsb]
+            S[S_REFDUE] = P[P_tREFIsb] // ranks - 1
         else:
-            S[S_REFDUE] = P[P_tREFI] // ranks
+            S[S_REFDUE] = P[P_tREFI] // ranks - 1
     else:
         S[S_REFDUE] = INF
     rq = np.empty(O[O_TQ], dtype=np.int64)
@@ -217,10 +221,11 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, nxt, open_row, hits, faw, faw_i, re
     rd_delay = P[P_RL] + P[P_BURST]
     wr_delay = P[P_WL] + P[P_BURST]
     tFAW = P[P_tFAW]
+    tPPD = P[P_tPPD]
     if refpol == RANK_LEVEL_SIMULTANEOUS:
         interval = P[P_tREFI]
     elif refpol == BANK_LEVEL_STAGGERED:
-        interval = P[P_tREFIsb]
+        interval = P[P_tREFIsb] // ranks
     else:
         interval = P[P_tREFI] // ranks
     first = np.empty(nb, dtype=np.int64)
@@ -314,6 +319,8 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, nxt, open_row, hits, faw, faw_i, re
                         orow = open_row[bb]
                         issue(PRE, bb, r, now, -1, P, nxt, open_row, hits, faw, faw_i,
                               ref_ready, open_cnt, last_chg, stby, cnt)
+                        if tPPD:
+                            _dirty_rank(dirty, r, per_rank, nbr)
                         if record:
                             lg = log_cmd(lg, nlog, now, PRE, bb, r, orow, -1, -1, P)
                             nlog += 1
@@ -413,6 +420,8 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, nxt, open_row, hits, faw, faw_i, re
                 else:
                     issue(PRE, b, r, now, -1, P, nxt, open_row, hits, faw, faw_i, ref_ready,
                           open_cnt, last_chg, stby, cnt)
+                    if tPPD:
+                        _dirty_rank(dirty, r, per_rank, nbr)
                     if record:
                         lg = log_cmd(lg, nlog, now, PRE, b, r, orow, -1, -1, P)
                         nlog += 1
@@ -445,6 +454,8 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, nxt, open_row, hits, faw, faw_i, re
                             continue
                         issue(PRE, b, r, now, -1, P, nxt, open_row, hits, faw, faw_i,
                               ref_ready, open_cnt, last_chg, stby, cnt)
+                        if tPPD:
+                            _dirty_rank(dirty, r, per_rank, nbr)
                         if record:
                             lg = log_cmd(lg, nlog, now, PRE, b, r, orow, -1, -1, P)
                             nlog += 1

@@ -11,10 +11,13 @@ per-rank earliest REF. Constraints (all in memory-clock cycles):
   hold), and ACT follows tRP later; after a RDA also no sooner than AL + burst + tRTP + tRP
   (DRAMsim3's relation, one burst more than JEDEC's);
 - same rank (``_L`` same bank group, ``_S`` another one): ACT->ACT tRRD, RD->RD and WR->WR
-  tCCD, WR->RD WL + burst + tWTR, RD->WR RL + burst - WL + tRTRS, at most four ACT per tFAW;
+  tCCD (WR->WR in one bank group: DDR5's tCCD_L_WR where longer), WR->RD WL + burst +
+  tWTR, RD->WR RL + burst - WL + tRTRS, at most four ACT per tFAW, PRE->PRE tPPD (LPDDR4);
 - another rank (DRAMsim3's derived relations): RD->RD burst + tRTRS,
   RD->WR RL + burst + tRTRS - WL, WR->RD WL + burst + tRTRS - RL, WR->WR burst;
-- refresh: every bank precharged before REF (PRE->REF tRP, ACT->REF tRC), REF->ACT tRFC.
+- refresh: every bank precharged before REF (PRE->REF tRP, ACT->REF tRC), REF->ACT tRFC;
+  same-bank refresh (DDR5 REFsb: bank index k in every bank group): those banks precharged
+  (tRP), REFsb->ACT/REFsb of those banks tRFCsb, REFsb->REF tRFCsb, REF->REFsb tRFC.
 
 Sources: JEDEC JESD79-4 (DDR4); DRAMsim3 (Li et al., IEEE CAL 2020) for the rank-switch
 relations.
@@ -31,7 +34,7 @@ from simulators.dram.device import DeviceSpec
 # indices into the integer parameter vector built by timing_vector()
 (P_RL, P_WL, P_BURST, P_tRCD, P_tRP, P_tRAS, P_tRC, P_tRTP, P_tWR, P_tWTR_S, P_tWTR_L,
  P_tCCD_S, P_tCCD_L, P_tRRD_S, P_tRRD_L, P_tFAW, P_tRTRS, P_tRFC, P_tREFI, P_RANKS, P_BG,
- P_BPG, P_AL, P_tRFCsb, P_tREFIsb) = range(25)
+ P_BPG, P_AL, P_tRFCsb, P_tREFIsb, P_tPPD, P_tCCD_L_WR) = range(27)
 
 NCMD = len(NAMES)
 INF = np.int64(1) << np.int64(62)
@@ -48,7 +51,8 @@ def timing_vector(d: DeviceSpec) -> np.ndarray:
     return np.array([
         d.RL, d.WL, d.burst_cycles, d.tRCD, d.tRP, d.tRAS, d.tRC, d.tRTP, d.tWR, d.tWTR_S,
         d.tWTR_L, d.tCCD_S, d.tCCD_L, d.tRRD_S, d.tRRD_L, d.tFAW, d.tRTRS, d.tRFC, d.tREFI,
-        d.ranks, d.bankgroups, d.banks_per_group, d.AL, d.tRFCsb, d.tREFIsb,
+        d.ranks, d.bankgroups, d.banks_per_group, d.AL, d.tRFCsb, d.tREFIsb, d.tPPD,
+        d.tCCD_L_WR_eff,
     ], dtype=np.int64)
 
 
@@ -146,6 +150,10 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
     elif c == PRE:
         _mx(nxt, b, ACT, now + P[P_tRP])
         _mx(nxt, b, REFSB, now + P[P_tRP])
+        if P[P_tPPD]:
+            for bb in range(r * nbr, (r + 1) * nbr):
+                if bb != b:
+                    _mx(nxt, bb, PRE, now + P[P_tPPD])
         if ref_ready[r] < now + P[P_tRP]:
             ref_ready[r] = now + P[P_tRP]
         open_row[b] = -1
@@ -164,7 +172,7 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
             o_r = now + RL + BU + P[P_tRTRS] - WL
         else:
             same, other = WR, RD
-            s_l = now + P[P_tCCD_L]
+            s_l = now + P[P_tCCD_L_WR]
             s_s = now + P[P_tCCD_S]
             o_l = now + WL + BU + P[P_tWTR_L]
             o_s = now + WL + BU + P[P_tWTR_S]

@@ -10,7 +10,7 @@ from simulators.dram import PRESETS, ControllerConfig, simulate
 from simulators.dram.checker import check
 from simulators.dram.trace import Trace
 
-NEW = ("DDR3_4Gb_x8_1600", "LPDDR4_8Gb_x16_3200", "HBM2_PC_2000")
+NEW = ("DDR3_4Gb_x8_1600", "LPDDR4_8Gb_x16_3200", "HBM2_PC_2000", "DDR5_16Gb_x8_4800")
 
 # hand-computed: data rate (MT/s) x bus width (bytes)
 PEAK_GBPS = {
@@ -18,6 +18,7 @@ PEAK_GBPS = {
     "DDR3_4Gb_x8_1600": 1.6 * 8,  # 1600 MT/s, 64-bit bus: 12.8 GB/s
     "LPDDR4_8Gb_x16_3200": 3.2 * 2,  # 3200 MT/s, 16-bit channel: 6.4 GB/s
     "HBM2_PC_2000": 2.0 * 8,  # 2 Gb/s per pin, 64-bit pseudo channel: 16 GB/s
+    "DDR5_16Gb_x8_4800": 2 / 0.416 * 4 * 2,  # two 32-bit sub-channels: 2 x 19.2 GB/s
 }
 # hand-computed: an isolated read to a precharged bank, tRCD + CL + BL/2 cycles, in ns
 CLOSED_READ_NS = {
@@ -25,6 +26,7 @@ CLOSED_READ_NS = {
     "DDR3_4Gb_x8_1600": (11 + 11 + 4) * 1.25,
     "LPDDR4_8Gb_x16_3200": (29 + 28 + 8) * 0.625,
     "HBM2_PC_2000": (14 + 14 + 2) * 1.0,
+    "DDR5_16Gb_x8_4800": (39 + 40 + 8) * 0.416,
 }
 # hand-computed: precharge standby power of all ranks, VDD x IDD2N x devices x ranks, mW
 IDLE_MW = {
@@ -32,6 +34,7 @@ IDLE_MW = {
     "DDR3_4Gb_x8_1600": 1.5 * 32 * 8 * 2,
     "LPDDR4_8Gb_x16_3200": 1.1 * 27 * 1 * 1,
     "HBM2_PC_2000": 1.2 * 20 * 1 * 1,
+    "DDR5_16Gb_x8_4800": 1.1 * 92 * 4 * 2 * 2,  # 4 devices x 2 ranks x 2 sub-channels
 }
 CONTROLLERS = ("dramsim3_like", ControllerConfig(), ControllerConfig(
     PagePolicy="ClosedAdaptive", Scheduler="FrFcfsGrp", SchedulerBuffer="Shared",
@@ -67,6 +70,9 @@ def test_presets_registered_with_sources():
     assert _capacity(ddr3) == 8 << 30
     assert _capacity(PRESETS["LPDDR4_8Gb_x16_3200"]) == 1 << 30
     assert _capacity(PRESETS["HBM2_PC_2000"]) == 512 << 20
+    ddr5 = PRESETS["DDR5_16Gb_x8_4800"]  # a 2Rx8 DIMM: 2 ranks x 2 x 4 devices x 16 Gb
+    assert _capacity(ddr5) == 32 << 30 and ddr5.bytes_per_burst == 64
+    assert ddr5.bankgroups * ddr5.banks_per_group == 32 and ddr5.BL == 16
 
 
 @pytest.mark.parametrize("name", NEW)
@@ -79,12 +85,13 @@ def test_stream_and_random_are_clean_and_plausible(name):
         assert res.row_hit_rate > 0.9
         assert res.bandwidth_gbps <= PEAK_GBPS[name] * 1.0001
         if ctrl == "dramsim3_like":  # tCCD = BL/2 on these: a stream nearly fills the bus
-            assert res.bandwidth_gbps > 0.85 * PEAK_GBPS[name]
+            # (of one channel: the channel bit sits above the rank bit in rochrababgco)
+            assert res.bandwidth_gbps > 0.85 * PEAK_GBPS[name] / d.channels
         rd = _random(d)
         res = simulate(rd, device=d, controller=ctrl, record_commands=True)
         assert not check(res.commands, rd, d, "rochrababgco", controller=ctrl)
         # every miss needs an ACT and a rank takes at most four ACT per tFAW
-        faw_gbps = d.ranks * 4 * d.bytes_per_burst / (d.tFAW * d.tCK_ns)
+        faw_gbps = d.channels * d.ranks * 4 * d.bytes_per_burst / (d.tFAW * d.tCK_ns)
         bound = min(PEAK_GBPS[name], faw_gbps / max(1e-9, 1 - res.row_hit_rate))
         assert 0 < res.bandwidth_gbps <= bound * 1.0001
         assert res.num_act >= (1 - res.row_hit_rate) * 3000 - 1
