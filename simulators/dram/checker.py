@@ -28,7 +28,9 @@ command bus) is checked on its own. Rules, in memory-clock cycles (``BL/2`` = bu
   after it ends (write-to-write between ranks needs no gap: the controller drives both, as in
   DRAMsim3);
 - requests (when the trace is given): each is served by exactly one column command of its
-  kind to the channel, rank, bank, row and column its address maps to, not before it arrived.
+  kind to the channel, rank, bank, row and column its address maps to, not before it arrived,
+  or (``served_by``) by the command of an earlier request of the same address that was still
+  pending when it arrived (a read by a read or a write, a write by a write).
 
 Simplifications: DDR4's write preamble and LPDDR4's extra clocks are folded into the device
 figures (see ``device.py``).
@@ -309,8 +311,43 @@ def decode(addr, mapping: str, d: DeviceSpec) -> dict[str, np.ndarray]:
     return out
 
 
+def _merged(chk: _Checker, served_by, cyc, cmd, req, trace, counts) -> np.ndarray:
+    """Check the (request, serving request) pairs of requests no command of their own
+    serves; returns a mask of the requests they cover."""
+    n = counts.size
+    covered = np.zeros(n, dtype=bool)
+    pairs = np.asarray(served_by, dtype=np.int64).reshape(-1, 2)
+    a = np.asarray(trace.addr, dtype=np.uint64)
+    w = np.asarray(trace.is_write, dtype=bool)
+    t = np.asarray(trace.cycle, dtype=np.int64)
+    col = np.isin(cmd, (RD, WR, RDA, WRA)) & (req >= 0) & (req < n)
+    issued = np.full(n, -1, dtype=np.int64)
+    issued[req[col]] = cyc[col]
+    for q, p in pairs.tolist():
+        if not (0 <= q < n and 0 <= p < n) or q == p:
+            chk.bad("request_unknown", -1, -1, f"merged pair ({q}, {p}) names no requests")
+            continue
+        why = None
+        if a[q] != a[p]:
+            why = f"its address 0x{int(a[q]):x} is not 0x{int(a[p]):x}"
+        elif w[q] and not w[p]:
+            why = "a write cannot be served by a read"
+        elif counts[q]:
+            why = "it also has a command of its own"
+        elif issued[p] < 0:
+            why = f"request {p} has no command"
+        elif issued[p] < t[q]:
+            why = f"request {p}'s command at cycle {issued[p]} came before it arrived"
+        elif t[p] > t[q]:
+            why = f"request {p} arrived after it"
+        if why:
+            chk.bad("request_merge", -1, -1, f"request {q} merged into request {p}: {why}")
+        covered[q] = True
+    return covered
+
+
 def _requests(chk: _Checker, cyc, cmd, chan, rank, bg, bank, row, colm, req, order, trace,
-              mapping) -> None:
+              mapping, served_by) -> None:
     d = chk.d
     n = int(np.asarray(trace.addr).size)
     col = np.isin(cmd, (RD, WR, RDA, WRA))
@@ -323,7 +360,10 @@ def _requests(chk: _Checker, cyc, cmd, chan, rank, bg, bank, row, colm, req, ord
                                                  f"the trace has {n} requests")
     ok = ~bad_id
     counts = np.bincount(rq[ok], minlength=n)
-    for q in np.flatnonzero(counts == 0).tolist():
+    covered = np.zeros(n, dtype=bool)
+    if served_by is not None:
+        covered = _merged(chk, served_by, cyc, cmd, req, trace, counts)
+    for q in np.flatnonzero((counts == 0) & ~covered).tolist():
         chk.bad("request_missing", -1, -1, f"request {q} was never served by a RD/WR")
     for q in np.flatnonzero(counts > 1).tolist():
         chk.bad("request_duplicate", -1, -1, f"request {q} was served {counts[q]} times")
@@ -390,7 +430,8 @@ def _refresh(chk: _Checker, cyc, cmd, rank, bank, order, policy) -> None:
 
 
 def check(commands, trace=None, device: str | DeviceSpec = "DDR4_8Gb_x8_2400",
-          mapping: str = "rochrababgco", controller=None) -> list[Violation]:
+          mapping: str = "rochrababgco", controller=None,
+          served_by=None) -> list[Violation]:
     """Replay a command log (``CMD_DTYPE``) and return every violation found (empty: valid).
 
     Parameters
@@ -400,6 +441,8 @@ def check(commands, trace=None, device: str | DeviceSpec = "DDR4_8Gb_x8_2400",
     device, mapping : as passed to ``simulate`` (the mapping as its string).
     controller : as passed to ``simulate``; when given, the refresh policy's budget is
         checked too (see :func:`refresh_policy`).
+    served_by : ``result.served_by``: requests served by another request's command (merged
+        with a pending request of the same address), each checked for that.
     """
     if not isinstance(device, DeviceSpec) and device not in PRESETS:
         raise ValueError(f"unknown DRAM device {device!r}; presets: {', '.join(PRESETS)}")
@@ -446,15 +489,16 @@ def check(commands, trace=None, device: str | DeviceSpec = "DDR4_8Gb_x8_2400",
                   ("cycle", "cmd", "rank", "bankgroup", "bank", "row", "col", "req")}
         _requests(chk, fields["cycle"], fields["cmd"], chan_all[order], fields["rank"],
                   fields["bankgroup"], fields["bank"], fields["row"], fields["col"],
-                  fields["req"], order, trace, mapping)
+                  fields["req"], order, trace, mapping, served_by)
         out.extend(chk.out)
     return out
 
 
 def assert_valid(commands, trace=None, device: str | DeviceSpec = "DDR4_8Gb_x8_2400",
-                 mapping: str = "rochrababgco", controller=None, show: int = 10) -> None:
+                 mapping: str = "rochrababgco", controller=None, show: int = 10,
+                 served_by=None) -> None:
     """Raise :class:`TimingViolationError` listing the first ``show`` violations, if any."""
-    out = check(commands, trace, device, mapping, controller)
+    out = check(commands, trace, device, mapping, controller, served_by)
     if out:
         lines = "\n".join(str(v) for v in out[:show])
         more = f"\n... and {len(out) - show} more" if len(out) > show else ""

@@ -7,6 +7,12 @@ Behaviour, as DRAMsim3's controller (Li et al., IEEE CAL 2020; source files
 - the front end offers requests in trace order, at most one per cycle; a read is accepted
   when the read (transaction) queue has room, a write when the write buffer has room (one
   queue for both with ``unified_queue``), else the trace stalls (stall time is not latency);
+- pending addresses, as DRAMsim3's ``pending_rd_q_`` / ``pending_wr_q_``: a write to an
+  address whose earlier write has not been issued yet merges with it, and a read of such an
+  address is answered from the write buffer, both done one cycle after acceptance; a read of
+  an address another queued read is waiting for joins it and is answered by its RD; a write
+  does not leave the write buffer while a read of its address is pending (the drain stops),
+  nor overtake an older read of its address in a command queue;
 - each cycle, after the command issue, at most one transaction moves to its command queue
   (one per bank with ``PER_BANK``, one per rank with ``PER_RANK``): the first one, in queue
   order, whose command queue has room;
@@ -110,7 +116,19 @@ def new_engine(P, O, record):
     cpos = np.full((nb, 4), -1, dtype=np.int64)
     refq = np.zeros(REFQ_CAP, dtype=np.int64)  # pending refreshes: rank * nbr + bank | -1 - rank
     lg = np.empty((1024 if record else 1, LOG_COLS), dtype=np.int64)
-    return (S, rq, wb, cq, cq_n, cpos, refq, lg) + tim
+    # pending addresses: reads (value: last request of the chain that waits for one RD) and
+    # writes (value: the write); at most every queue slot holds a distinct one
+    cap = 1
+    while cap < 4 * (O[O_TQ] + O[O_WB] + nq * O[O_CQ]):
+        cap *= 2
+    rkeys = np.zeros(cap, dtype=np.uint64)
+    rvals = np.zeros(cap, dtype=np.int64)
+    rused = np.zeros(cap, dtype=np.bool_)
+    wkeys = np.zeros(cap, dtype=np.uint64)
+    wvals = np.zeros(cap, dtype=np.int64)
+    wused = np.zeros(cap, dtype=np.bool_)
+    return (S, rq, wb, cq, cq_n, cpos, refq, lg, rkeys, rvals, rused, wkeys, wvals,
+            wused) + tim
 
 
 @njit(cache=True)
@@ -159,6 +177,38 @@ def _rebuild(q, cq, cq_n, cpos, open_row, hits, isw, fb, row, col, base, per_ran
 
 
 @njit(cache=True)
+def _slot(keys, used, a):
+    """Slot of address ``a`` in an open-addressing table (linear probing), or of the empty
+    slot where it would go."""
+    m = keys.size - 1
+    h = (a * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)
+    k = np.int64(h) & m
+    while used[k] and keys[k] != a:
+        k = (k + 1) & m
+    return k
+
+
+@njit(cache=True)
+def _remove(keys, vals, used, k):
+    """Delete slot ``k`` and shift the probe chain back (no tombstones)."""
+    m = keys.size - 1
+    used[k] = False
+    j = k
+    while True:
+        j = (j + 1) & m
+        if not used[j]:
+            return
+        h = np.int64((keys[j] * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & m
+        # move j into the hole at k unless its home lies cyclically in (k, j]
+        if (k < j and (h <= k or h > j)) or (k > j and h <= k and h > j):
+            keys[k] = keys[j]
+            vals[k] = vals[j]
+            used[k] = True
+            used[j] = False
+            k = j
+
+
+@njit(cache=True)
 def _queue_ready(b0, b1, r, cpos, nxt, fawt):
     """Earliest cycle at which a command of a queue serving banks ``b0 .. b1 - 1`` of rank
     ``r`` can issue (INF when the queue needs none)."""
@@ -194,13 +244,14 @@ def _refresh_banks(key, P):
 
 
 @njit(cache=True)
-def run(S, rq, wb, cq, cq_n, cpos, refq, lg, nxt, open_row, hits, faw, faw_i, ref_ready,
-        open_cnt, last_chg, stby, cnt, P, O, arr, isw, fb, row, col, accept, done, base,
-        final, record):
+def run(S, rq, wb, cq, cq_n, cpos, refq, lg, rkeys, rvals, rused, wkeys, wvals, wused, nxt,
+        open_row, hits, faw, faw_i, ref_ready, open_cnt, last_chg, stby, cnt, P, O, arr, isw,
+        addr, fb, row, col, accept, done, link, base, final, record):
     """Advance the engine over the window ``[base, base + arr.size)`` of the trace.
 
     Returns the (possibly reallocated) command log; state arrays are updated in place,
-    ``accept`` and ``done`` receive each request's acceptance and data-done cycles.
+    ``accept`` and ``done`` receive each request's acceptance and data-done cycles and
+    ``link`` the request whose command serves a merged one (-1: served by its own).
     """
     n_known = base + arr.size
     ranks = P[P_RANKS]
@@ -265,19 +316,40 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, nxt, open_row, hits, faw, faw_i, re
         if nxt_req < n_known and arr[nxt_req - base] <= now:
             i = nxt_req
             w = isw[i - base]
-            if unified or not w:
-                if rq_n < tq_cap:
-                    rq[rq_n] = i
-                    rq_n += 1
-                    accept[i - base] = now
-                    nxt_req += 1
-                    changed = True
-            elif wb_n < wb_cap:
-                wb[wb_n] = i
-                wb_n += 1
+            room = rq_n < tq_cap if unified or not w else wb_n < wb_cap
+            if room:
                 accept[i - base] = now
                 nxt_req += 1
                 changed = True
+                a = addr[i - base]
+                kw = _slot(wkeys, wused, a)
+                if wused[kw]:  # merges with, or is answered from, the pending write
+                    link[i - base] = wvals[kw]
+                    done[i - base] = now + 1
+                    finished += 1
+                    if now + 1 > end:
+                        end = now + 1
+                elif w:
+                    wkeys[kw] = a
+                    wvals[kw] = i
+                    wused[kw] = True
+                    if unified:
+                        rq[rq_n] = i
+                        rq_n += 1
+                    else:
+                        wb[wb_n] = i
+                        wb_n += 1
+                else:
+                    kr = _slot(rkeys, rused, a)
+                    if rused[kr]:  # waits for the same RD as the pending read
+                        link[i - base] = rvals[kr]
+                        rvals[kr] = i
+                    else:
+                        rkeys[kr] = a
+                        rvals[kr] = i
+                        rused[kr] = True
+                        rq[rq_n] = i
+                        rq_n += 1
         # 2. refresh becomes due
         while now >= ref_due:
             if ref_qn + ranks > REFQ_CAP:
@@ -403,6 +475,19 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, nxt, open_row, hits, faw, faw_i, re
                     if d > end:
                         end = d
                     finished += 1
+                    a = addr[i - base]
+                    if isw[i - base]:
+                        _remove(wkeys, wvals, wused, _slot(wkeys, wused, a))
+                    else:  # every read of the address waiting for this RD is answered
+                        kr = _slot(rkeys, rused, a)
+                        j = rvals[kr]
+                        while j != i:
+                            nx = link[j - base]
+                            done[j - base] = d
+                            finished += 1
+                            link[j - base] = i
+                            j = nx
+                        _remove(rkeys, rvals, rused, kr)
                     m = cq_n[q]
                     for e2 in range(best_e, m - 1):
                         cq[q, e2] = cq[q, e2 + 1]
@@ -481,6 +566,9 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, nxt, open_row, hits, faw, faw_i, re
             b = fb[i - base]
             q = b // nbr if per_rank else b
             if cq_n[q] < cq_cap:
+                if draining > 0 and rused[_slot(rkeys, rused, addr[i - base])]:
+                    draining = 0  # a read of this address is pending: the drain stops
+                    break
                 cq[q, cq_n[q]] = i
                 cq_n[q] += 1
                 cq_tot += 1

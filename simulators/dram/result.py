@@ -84,6 +84,11 @@ class DramResult:
     counts those commands), comparable with DRAMsim3's per-bank PRE count; the
     auto-precharge of a RDA / WRA is not counted. ``num_refsb`` counts same-bank refreshes.
 
+    With ``record_commands``, ``commands`` is the command log and ``served_by`` lists the
+    requests no command of their own serves, as (request, request whose command serves it)
+    pairs: reads merged into a pending read of their address, and reads answered by (or
+    writes merged into) a pending write (``dramsim3_like``, as DRAMsim3).
+
     ``*_total_latency_ns`` run from the request's arrival in the trace instead: they add the
     time a request waits to be accepted when the controller's buffers are full (back-pressure
     that the acceptance-based figures, like DRAMSys' and DRAMsim3's, leave out).
@@ -118,6 +123,7 @@ class DramResult:
     controller: str | dict[str, Any]
     mapping: str
     commands: np.ndarray | None = field(default=None, repr=False, compare=False)
+    served_by: np.ndarray | None = field(default=None, repr=False, compare=False)
     read_latency_hist: LatencyHistogram | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -129,7 +135,7 @@ class DramResult:
         """JSON-serialisable dict of every figure (not the command log or histogram)."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name in ("commands", "read_latency_hist"):
+            if f.name in ("commands", "served_by", "read_latency_hist"):
                 continue
             v = getattr(self, f.name)
             if isinstance(v, dict):

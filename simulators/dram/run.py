@@ -38,6 +38,8 @@ from simulators.dram.trace import Trace
 
 #: requests per chunk when a trace in memory is fed to the engines
 CHUNK = 1 << 18
+#: per-request arrays of a channel's window, in the engine's argument order
+_WINDOW = ("arr", "isw", "addr", "fb", "row", "col", "accept", "done", "link")
 
 
 def _device(device: str | DeviceSpec) -> DeviceSpec:
@@ -70,9 +72,11 @@ class _Channel:
         self.ctrl, self.P, self.record = ctrl, P, record
         self.dramsim3 = isinstance(ctrl, Dramsim3Like)
         self.base = 0
-        cols = ("arr", "isw", "fb", "row", "col", "accept", "done")
-        self.win = {k: np.zeros(0, dtype=np.bool_ if k == "isw" else np.int64) for k in cols}
+        self.win = {k: np.zeros(0, dtype=np.int64) for k in _WINDOW}
+        self.win["isw"] = np.zeros(0, dtype=np.bool_)
+        self.win["addr"] = np.zeros(0, dtype=np.uint64)
         self.gid: list[np.ndarray] = []  # global trace index of each request (record only)
+        self.merged: list[np.ndarray] = []  # (request, serving request) pairs (record only)
         if self.dramsim3:
             self.O = np.array(ctrl.codes(), dtype=np.int64)
             self.state = list(engine_dramsim3.new_engine(P, self.O, record))
@@ -87,21 +91,23 @@ class _Channel:
                 self._run_dramsys(stats)
             return
         w = self.win
-        for k in ("arr", "isw", "fb", "row", "col"):
+        for k in ("arr", "isw", "addr", "fb", "row", "col"):
             w[k] = np.concatenate((w[k], req[k])) if w[k].size else req[k]
-        for k in ("accept", "done"):
+        for k in ("accept", "done", "link"):
             w[k] = np.concatenate((w[k], np.full(n, -1, dtype=np.int64)))
         if not final and n == 0:
             return
         S = self.state
-        S[7] = engine_dramsim3.run(*S, self.P, self.O, w["arr"], w["isw"], w["fb"], w["row"],
-                                   w["col"], w["accept"], w["done"], self.base, final,
-                                   self.record)
+        S[7] = engine_dramsim3.run(*S, self.P, self.O, *(w[k] for k in _WINDOW), self.base,
+                                   final, self.record)
         # the finished prefix of the window leaves it
         pending = np.flatnonzero(w["done"] < 0)
         k = int(pending[0]) if pending.size else w["done"].size
         if k:
             stats.add(w["arr"][:k], w["isw"][:k], w["accept"][:k], w["done"][:k])
+            if self.record:
+                m = np.flatnonzero(w["link"][:k] >= 0)
+                self.merged.append(np.stack([m + self.base, w["link"][m]], axis=1))
             for key in w:
                 w[key] = w[key][k:]
             self.base += k
@@ -127,7 +133,7 @@ class _Channel:
         if not self.dramsim3:
             return self.counts, self.standby, self.end, self.log
         S = self.state
-        sc, lg, stby, cnt = S[0], S[7], S[16], S[17]
+        sc, lg, stby, cnt = S[0], S[7], S[22], S[23]
         return cnt, stby, int(sc[engine_dramsim3.S_END]), lg[:sc[engine_dramsim3.S_NLOG]]
 
 
@@ -205,8 +211,8 @@ def simulate(
         fb = amap.flat_bank(f)
         for c, ch in enumerate(channels):
             sel = f["channel"] == c if dev.channels > 1 else slice(None)
-            req = {"arr": arr[sel], "isw": isw[sel], "fb": fb[sel], "row": f["row"][sel],
-                   "col": f["column"][sel]}
+            req = {"arr": arr[sel], "isw": isw[sel], "addr": addr[sel], "fb": fb[sel],
+                   "row": f["row"][sel], "col": f["column"][sel]}
             if record_commands:
                 ch.gid.append(n + (np.flatnonzero(sel) if dev.channels > 1
                                    else np.arange(arr.size)))
@@ -217,7 +223,7 @@ def simulate(
         raise ValueError("the trace is empty")
     counts = np.zeros(NCOUNT, dtype=np.int64)
     active = precharged = end = 0
-    logs = []
+    logs, merged = [], []
     for c, ch in enumerate(channels):
         cnt, stby, ch_end, lg = ch.results()
         counts += cnt
@@ -234,17 +240,21 @@ def simulate(
             col = log["req"] >= 0
             log["req"][col] = gid[log["req"][col]]
             logs.append(log)
+            if ch.merged:
+                merged.append(gid[np.concatenate(ch.merged)])
     if dev.channels > 1:  # channels that ended early idle (precharged) until the end
         precharged = end * dev.ranks * dev.channels - active
-    commands = None
+    commands = served_by = None
     if record_commands:
         commands = np.concatenate(logs)
         commands = commands[np.argsort(commands["cycle"], kind="stable")]
-    return _result(dev, amap, ctrl_name, stats, counts, active, precharged, end, commands)
+        served_by = np.concatenate(merged) if merged else np.zeros((0, 2), dtype=np.int64)
+    return _result(dev, amap, ctrl_name, stats, counts, active, precharged, end, commands,
+                   served_by)
 
 
 def _result(dev, amap, ctrl_name, stats: _Stats, counts, active, precharged, end,
-            commands) -> DramResult:
+            commands, served_by) -> DramResult:
     tck = dev.tCK_ns
     rd, tot, wr = stats.read, stats.read_total, stats.write
     e = energy(dev, num_act=int(counts[K_ACT]), num_rd=int(counts[K_RD]),
@@ -284,5 +294,6 @@ def _result(dev, amap, ctrl_name, stats: _Stats, counts, active, precharged, end
         controller=ctrl_name,
         mapping=amap.spec,
         commands=commands,
+        served_by=served_by,
         read_latency_hist=rd,
     )
