@@ -12,7 +12,9 @@ Behaviour, as DRAMsim3's controller (Li et al., IEEE CAL 2020; source files
   address is answered from the write buffer, both done one cycle after acceptance; a read of
   an address another queued read is waiting for joins it and is answered by its RD; a write
   does not leave the write buffer while a read of its address is pending (the drain stops),
-  nor overtake an older read of its address in a command queue;
+  nor overtake an older read of its address in a command queue. Where that read is still in
+  the read queue DRAMsim3 deadlocks (the drain restarts every cycle and no read moves); here
+  the read queue moves in that cycle instead;
 - each cycle, after the command issue, at most one transaction moves to its command queue
   (one per bank with ``PER_BANK``, one per rank with ``PER_RANK``): the first one, in queue
   order, whose command queue has room;
@@ -85,6 +87,7 @@ RANK_LEVEL_STAGGERED, RANK_LEVEL_SIMULTANEOUS, BANK_LEVEL_STAGGERED = 0, 1, 2
  S_REFQN, S_END, S_NLOG, S_INREF) = range(15)
 NSCALAR = 15
 REFQ_CAP = 256
+STALL = 10**8  # cycles without a finished request before the engine gives up (livelock)
 
 
 @njit(cache=True)
@@ -300,6 +303,8 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, rkeys, rvals, rused, wkeys, wvals, 
     end = S[S_END]
     nlog = S[S_NLOG]
     in_ref = S[S_INREF]  # the head refresh has blocked its queues
+    last_fin = finished
+    progress = now
     if in_ref:
         b0, step, cnt_b = _refresh_banks(refq[ref_qh], P)
         for k in range(cnt_b):
@@ -553,38 +558,44 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, rkeys, rvals, rused, wkeys, wvals, 
                 if issued:
                     break
         # 4. one transaction moves to its command queue
-        if unified:
-            src_n = rq_n
-        else:
-            if draining == 0 and wb_n > 0 and (
-                    wb_n >= wb_cap or (wb_n > drain_thr and cq_tot == 0)
-                    or (final and nxt_req == n_known and rq_n == 0 and cq_tot == 0)):
-                draining = wb_n
-            src_n = wb_n if draining > 0 else rq_n
-        for e in range(src_n):
-            i = wb[e] if draining > 0 else rq[e]
-            b = fb[i - base]
-            q = b // nbr if per_rank else b
-            if cq_n[q] < cq_cap:
-                if draining > 0 and rused[_slot(rkeys, rused, addr[i - base])]:
-                    draining = 0  # a read of this address is pending: the drain stops
+        if not unified and draining == 0 and wb_n > 0 and (
+                wb_n >= wb_cap or (wb_n > drain_thr and cq_tot == 0)
+                or (final and nxt_req == n_known and rq_n == 0 and cq_tot == 0)):
+            draining = wb_n
+        from_wb = draining > 0
+        for _attempt in range(2):
+            stuck = False  # the drain waits for a read still in the read queue
+            for e in range(wb_n if from_wb else rq_n):
+                i = wb[e] if from_wb else rq[e]
+                b = fb[i - base]
+                q = b // nbr if per_rank else b
+                if cq_n[q] < cq_cap:
+                    if from_wb and rused[_slot(rkeys, rused, addr[i - base])]:
+                        draining = 0  # a read of this address is pending: the drain stops
+                        for e3 in range(rq_n):
+                            stuck = stuck or addr[rq[e3] - base] == addr[i - base]
+                        break
+                    cq[q, cq_n[q]] = i
+                    cq_n[q] += 1
+                    cq_tot += 1
+                    if from_wb:
+                        for e2 in range(e, wb_n - 1):
+                            wb[e2] = wb[e2 + 1]
+                        wb_n -= 1
+                        draining -= 1
+                    else:
+                        for e2 in range(e, rq_n - 1):
+                            rq[e2] = rq[e2 + 1]
+                        rq_n -= 1
+                    _rebuild(q, cq, cq_n, cpos, open_row, hits, isw, fb, row, col, base,
+                             per_rank, nbr, hit_cap, first, hitpend, dirty)
+                    changed = True
                     break
-                cq[q, cq_n[q]] = i
-                cq_n[q] += 1
-                cq_tot += 1
-                if draining > 0:
-                    for e2 in range(e, wb_n - 1):
-                        wb[e2] = wb[e2 + 1]
-                    wb_n -= 1
-                    draining -= 1
-                else:
-                    for e2 in range(e, rq_n - 1):
-                        rq[e2] = rq[e2 + 1]
-                    rq_n -= 1
-                _rebuild(q, cq, cq_n, cpos, open_row, hits, isw, fb, row, col, base, per_rank,
-                         nbr, hit_cap, first, hitpend, dirty)
-                changed = True
+            # DRAMsim3 would now move nothing, and as the drain restarts next cycle the
+            # read never leaves its queue (DRAMsim3 deadlocks): the read queue moves instead
+            if not stuck:
                 break
+            from_wb = False
         # 5. next cycle at which anything can happen
         if issued or changed:
             now += 1
@@ -600,6 +611,11 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, rkeys, rvals, rused, wkeys, wvals, 
             t = now + 1  # the next arrival is not loaded yet
         if t >= INF:
             raise RuntimeError("DRAM engine deadlock: no event can happen")
+        if finished > last_fin:
+            last_fin = finished
+            progress = now
+        elif now - progress > STALL:
+            raise RuntimeError("DRAM engine livelock: no request finished for 10**8 cycles")
         now = t if t > now else now + 1
     S[S_NOW] = now
     S[S_NXT] = nxt_req

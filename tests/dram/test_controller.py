@@ -339,7 +339,7 @@ def test_checker_finds_no_violation():
                           span_rows=None if k % 3 == 0 else int(rng.integers(1, 6)))
         ctrl = "dramsim3_like" if k % 4 == 0 else random_config(rng)
         res = simulate(tr, controller=ctrl, record_commands=True)
-        viol = checker.check(res.commands, tr, DEV, "rochrababgco")
+        viol = checker.check(res.commands, tr, DEV, "rochrababgco", served_by=res.served_by)
         assert not viol, (k, ctrl, viol[:5])
     # a long run crossing many refresh intervals
     tr = random_trace(rng, 8000, interval=3, span_rows=16)
@@ -347,7 +347,7 @@ def test_checker_finds_no_violation():
                                                    RefreshMaxPulledin=8)):
         res = simulate(tr, controller=ctrl, record_commands=True)
         assert res.num_ref > 0
-        assert not checker.check(res.commands, tr, DEV, "rochrababgco")
+        assert not checker.check(res.commands, tr, DEV, "rochrababgco", served_by=res.served_by)
 
 
 def test_prea_and_ref_in_log():

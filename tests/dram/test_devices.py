@@ -81,7 +81,8 @@ def test_stream_and_random_are_clean_and_plausible(name):
     for ctrl in CONTROLLERS:
         st = _stream(d)
         res = simulate(st, device=d, controller=ctrl, record_commands=True)
-        assert not check(res.commands, st, d, "rochrababgco", controller=ctrl)
+        assert not check(res.commands, st, d, "rochrababgco", controller=ctrl,
+                         served_by=res.served_by)
         assert res.row_hit_rate > 0.9
         assert res.bandwidth_gbps <= PEAK_GBPS[name] * 1.0001
         if ctrl == "dramsim3_like":  # tCCD = BL/2 on these: a stream nearly fills the bus
@@ -89,7 +90,8 @@ def test_stream_and_random_are_clean_and_plausible(name):
             assert res.bandwidth_gbps > 0.85 * PEAK_GBPS[name] / d.channels
         rd = _random(d)
         res = simulate(rd, device=d, controller=ctrl, record_commands=True)
-        assert not check(res.commands, rd, d, "rochrababgco", controller=ctrl)
+        assert not check(res.commands, rd, d, "rochrababgco", controller=ctrl,
+                         served_by=res.served_by)
         # every miss needs an ACT and a rank takes at most four ACT per tFAW
         faw_gbps = d.channels * d.ranks * 4 * d.bytes_per_burst / (d.tFAW * d.tCK_ns)
         bound = min(PEAK_GBPS[name], faw_gbps / max(1e-9, 1 - res.row_hit_rate))
