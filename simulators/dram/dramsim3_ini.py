@@ -206,8 +206,7 @@ def read_dramsim3_ini(path) -> Dramsim3Ini:
     for section, key in (("dram_structure", "bankgroups"), ("dram_structure", "banks_per_group"),
                          ("dram_structure", "rows"), ("dram_structure", "columns"),
                          ("dram_structure", "device_width"), ("dram_structure", "BL"),
-                         ("system", "channels"), ("system", "bus_width"),
-                         ("system", "channel_size")):
+                         ("system", "channels"), ("system", "bus_width")):
         val = v[section][key]
         if val < 1 or val & (val - 1):
             raise Dramsim3IniError(f"{where(section, key)} = {val}: must be a power of two")

@@ -297,3 +297,55 @@ def _result(dev, amap, ctrl_name, stats: _Stats, counts, active, precharged, end
         served_by=served_by,
         read_latency_hist=rd,
     )
+
+
+def simulate_file(path, *, device: str | DeviceSpec | None = None, config=None,
+                  controller: str = "dramsim3_like", options: dict[str, Any] | None = None,
+                  mapping: str | None = None, format: str | None = None,  # noqa: A002
+                  ) -> tuple[DramResult, dict[str, float]]:
+    """Stream a trace file through :func:`simulate`; what ``--trace``, ``--config``,
+    ``--controller`` and ``--set`` ask for on a command line.
+
+    ``config`` is a DRAMsim3 ``.ini`` (device, organisation, controller and mapping; see
+    :func:`simulators.dram.dramsim3_ini.read_dramsim3_ini`); ``controller`` is
+    ``"dramsim3_like"`` or ``"knobs"`` (DRAMGym's knobs from :data:`DEFAULTS`); ``options``
+    are ``--set`` pairs (DRAMsim3 option names, or knobs). Returns the result and the time
+    (seconds) spent reading the trace and simulating it.
+    """
+    import time
+
+    from simulators.dram.controller import DEFAULTS
+    from simulators.dram.dramsim3_ini import read_dramsim3_ini
+    from simulators.dram.trace import iter_trace
+
+    if controller not in ("dramsim3_like", "knobs"):
+        raise ValueError(f"controller {controller!r}: allowed dramsim3_like, knobs")
+    ctrl: Any = "dramsim3_like" if controller == "dramsim3_like" else dict(DEFAULTS)
+    if config is not None:
+        ini = read_dramsim3_ini(config)
+        if device is not None:
+            raise ValueError("give either --config (a DRAMsim3 .ini) or --device, not both")
+        device, mapping = ini.device, mapping or ini.mapping
+        if controller == "dramsim3_like":
+            ctrl = ini.controller
+        for w in ini.warnings:
+            import warnings
+
+            warnings.warn(w, stacklevel=2)
+    parse = 0.0
+
+    def timed(it):
+        nonlocal parse
+        while True:
+            t = time.perf_counter()
+            chunk = next(it, None)
+            parse += time.perf_counter() - t
+            if chunk is None:
+                return
+            yield chunk
+
+    t0 = time.perf_counter()
+    result = simulate(timed(iter_trace(path, format)), device=device or "DDR4_8Gb_x8_2400",
+                      controller=ctrl, mapping=mapping or "rochrababgco", options=options)
+    total = time.perf_counter() - t0
+    return result, {"parse": parse, "simulate": total - parse}

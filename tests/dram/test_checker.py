@@ -13,9 +13,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulators.dram import KNOBS, PRESETS, AddressMapping, ControllerConfig, simulate
+from simulators.dram import (
+    KNOBS,
+    PRESETS,
+    AddressMapping,
+    ControllerConfig,
+    Dramsim3Like,
+    simulate,
+)
 from simulators.dram.checker import TimingViolationError, assert_valid, check, refresh_policy
-from simulators.dram.commands import ACT, PRE, PREA, RD, REF, WR
+from simulators.dram.commands import ACT, PRE, PREA, RD, RDA, REF, WR
 from simulators.dram.trace import Trace
 
 DEV = PRESETS["DDR4_8Gb_x8_2400"]
@@ -328,3 +335,77 @@ def test_refresh_policy_of_each_controller():
         == (4, 2)
     assert refresh_policy({"RefreshPolicy": "NoRefresh"}) is False
     assert refresh_policy(None) is None
+
+
+# ------------------------------------------------------------------ own decoding, new rules
+def test_checker_decodes_addresses_on_its_own():
+    """The checker's bit-by-bit decoder and the engines' shift-and-mask one agree."""
+    from simulators.dram.checker import decode
+
+    rng = np.random.default_rng(21)
+    for dev in PRESETS.values():
+        addr = rng.integers(0, 1 << 40, 2000, dtype=np.uint64)
+        for spec in ("rochrababgco", "chrobabgraco", "cobgbarachro"):
+            ours, theirs = decode(addr, spec, dev), AddressMapping(spec, dev).decode(addr)
+            for field in theirs:
+                assert np.array_equal(ours[field], theirs[field]), (dev.name, spec, field)
+    with pytest.raises(ValueError, match="each of"):
+        decode(addr, "rorochrababg", DEV)
+
+
+def _writes_one_group(dev, n=2000) -> Trace:
+    """Writes and reads cycling through the banks of one bank group and a few rows."""
+    rng = np.random.default_rng(4)
+    m = AddressMapping("rochrababgco", dev)
+    addr = m.encode(row=rng.integers(0, 3, n), bank=rng.integers(0, dev.banks_per_group, n),
+                    column=rng.permutation(n) % dev.columns_per_row)
+    return Trace(addr, rng.random(n) < 0.7, np.arange(n))
+
+
+@pytest.mark.parametrize("field, ctrl", [
+    ("tRFCsb", Dramsim3Like(refresh_policy="BANK_LEVEL_STAGGERED")),
+    ("tCCD_L_WR", Dramsim3Like()),
+])
+def test_ddr5_engine_with_a_shortened_timing_is_caught(field, ctrl):
+    ddr5 = PRESETS["DDR5_16Gb_x8_4800"]
+    v = getattr(ddr5, field)
+    broken = ddr5.replace(**{field: v // 2})
+    tr = _writes_one_group(ddr5, 6000)
+    res = simulate(tr, device=broken, controller=ctrl, record_commands=True)
+    assert not check(res.commands, tr, broken, "rochrababgco", served_by=res.served_by)
+    found = rules(check(res.commands, tr, ddr5, "rochrababgco", served_by=res.served_by))
+    assert field in found, found
+
+
+def test_lpddr4_precharge_spacing_tppd():
+    lp = PRESETS["LPDDR4_8Gb_x16_3200"].replace(tPPD=4)
+    tr = mixed_trace(np.random.default_rng(9), 4000, interval=1)
+    m = AddressMapping("rochrababgco", lp)
+    tr = Trace(np.asarray(tr.addr) % np.uint64(m.encode(row=lp.rows - 1) * 2), tr.is_write,
+               tr.cycle)
+    res = simulate(tr, device=lp.replace(tPPD=0), record_commands=True)
+    assert "tPPD" in rules(check(res.commands, tr, lp, "rochrababgco",
+                                 served_by=res.served_by))
+    res = simulate(tr, device=lp, record_commands=True)
+    assert not check(res.commands, tr, lp, "rochrababgco", served_by=res.served_by)
+
+
+def test_auto_precharge_rules():
+    tr = mixed_trace(np.random.default_rng(10), 3000, interval=1, rows=3, unique=True)
+    ctrl = Dramsim3Like(row_buf_policy="CLOSE_PAGE")
+    res = simulate(tr, controller=ctrl, record_commands=True)
+    cmds = res.commands
+    assert not check(cmds, tr, DEV, "rochrababgco")
+    # an ACT tight after the auto-precharge of a RDA, one cycle earlier: tRP is broken
+    for j in np.flatnonzero(cmds["cmd"] == ACT).tolist():
+        prev = np.flatnonzero((cmds["cmd"][:j] == RDA) & (cmds["rank"][:j] == cmds["rank"][j])
+                              & (cmds["bankgroup"][:j] == cmds["bankgroup"][j])
+                              & (cmds["bank"][:j] == cmds["bank"][j]))
+        if prev.size and cmds["cycle"][j] - cmds["cycle"][prev[-1]] == \
+                DEV.AL + DEV.burst_cycles + DEV.tRTP + DEV.tRP \
+                and cmds["cycle"][j] - 1 > cmds["cycle"][j - 1]:
+            bad = cmds.copy()
+            bad["cycle"][j] -= DEV.burst_cycles + 1  # inside JEDEC's tRTP + tRP
+            assert {"tRP", "tRC"} & rules(check(bad, tr, DEV, "rochrababgco"))
+            return
+    pytest.fail("no ACT right after an auto-precharge")

@@ -1,7 +1,12 @@
 """Device presets: each simulates stream and random traces with zero checker violations and
-figures that agree with hand calculations from its datasheet numbers."""
+figures that agree with hand calculations from its datasheet numbers, and its tables agree
+with the JEDEC / data-sheet figures and DRAMsim3 configs in ``device_tables.json``."""
 
 from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,3 +116,38 @@ def test_closed_bank_read_latency_and_idle_power(name):
     res = simulate(two, device=d, controller=ControllerConfig(
         PagePolicy="Closed", RefreshPolicy="NoRefresh"))
     assert res.avg_power_mw == pytest.approx(IDLE_MW[name], rel=0.01)
+
+
+TABLES = json.loads(Path(__file__).with_name("device_tables.json").read_text())["presets"]
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_device_tables_match_their_sources(name):
+    """Every timing of a preset is its source's nanosecond figure rounded to clocks the JEDEC
+    way (or a clock count the source gives), and every value a DRAMsim3 config also holds
+    agrees with it, except the documented departures."""
+    d, src = PRESETS[name], TABLES[name]
+    tck = src["tCK_jedec_ns"]
+    assert d.tCK_ns == pytest.approx(tck, abs=0.004)
+    extra = {k: v[0] for k, v in src.get("extra_nck", {}).items()}
+    for field, (ns, min_nck) in src["ns"].items():
+        if field in src.get("floor", []):
+            want = math.floor(ns / tck + 0.01)
+        else:
+            want = max(min_nck, math.ceil(ns / tck - 0.025))
+        got = d.tCCD_L_WR_eff if field == "tCCD_L_WR" else getattr(d, field)
+        assert got == want + extra.get(field, 0), (field, ns, got, want)
+    for field, nck in src["nck"].items():
+        assert getattr(d, field) == nck, field
+    assert {k: getattr(d, k) for k in src["idd_mA"]} == src["idd_mA"]
+    assert src["VDD"] == d.VDD
+    covered = set(src["ns"]) | set(src["nck"]) | {"tRTRS", "AL"}
+    assert {"CL", "tRCD", "tRP", "tRAS", "tWR", "tRTP", "tFAW", "tRFC", "tREFI"} <= covered
+    if "dramsim3" in src:
+        ds, exc = src["dramsim3"]["values"], src["dramsim3"]["exceptions"]
+        for field, value in ds.items():
+            got = getattr(d, field)
+            if field in exc:
+                assert got != value, f"{field} now agrees with DRAMsim3: drop the exception"
+            else:
+                assert got == pytest.approx(value), field
