@@ -410,7 +410,12 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, rkeys, rvals, rused, wkeys, wvals, 
                         tmin = t
             if all_closed:
                 c = REF if key < 0 else REFSB
-                t = ref_ready[r] if key < 0 else nxt[b0, REFSB]
+                t = ref_ready[r]
+                if key >= 0:  # every bank it refreshes must be ready for it
+                    t = 0
+                    for k in range(cnt_b):
+                        if nxt[b0 + k * step, REFSB] > t:
+                            t = nxt[b0 + k * step, REFSB]
                 if t <= now:
                     issue(c, b0, r, now, -1, P, nxt, open_row, hits, faw, faw_i, ref_ready,
                           open_cnt, last_chg, stby, cnt)
