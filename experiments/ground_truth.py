@@ -52,7 +52,8 @@ ENV_ID = "archgym/DRAM-v0"
 #: bursts), 2,000 requests, minimise average read latency. The refresh knobs and the
 #: response queue are fixed at DRAMSys' defaults (on a 2,000-request trace, about 1.7 us,
 #: refresh barely happens); the other six knobs keep all their values:
-#: 4 * 3 * 3 * 8 * 3 * 8 = 6,912 designs.
+#: 4 * 3 * 3 * 8 * 3 * 8 = 6,912 designs (MaxActiveTransactions acts only with the Fifo and
+#: Reorder arbiters, as in DRAMSys).
 DEFAULT_NAME = "cloud_latency"
 DEFAULT_KWARGS: dict[str, Any] = {
     "workload": "cloud", "trace_length": 2000, "objective": "latency_ns",

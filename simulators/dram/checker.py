@@ -287,9 +287,34 @@ def _log2(x: int, what: str) -> int:
     return x.bit_length() - 1
 
 
-def decode(addr, mapping: str, d: DeviceSpec) -> dict[str, np.ndarray]:
-    """The checker's own reading of a DRAMsim3 mapping string (two-letter fields, MSB first),
-    bit by bit: keys channel, rank, bankgroup, bank, row, column (bursts)."""
+def _decode_bits(a: np.ndarray, bits, d: DeviceSpec) -> dict[str, np.ndarray]:
+    """A DRAMSys bit-level mapping (field -> entries, least significant first; an entry's
+    address bits are XORed), read bit by bit; the beats of a burst drop out of the column."""
+    fields = dict(bits)
+    nbyte = len(fields.get("BYTE_BIT", ()))
+    beat = range(nbyte, nbyte + _log2(d.BL, "burst length"))
+    names = {"CHANNEL_BIT": "channel", "RANK_BIT": "rank", "BANKGROUP_BIT": "bankgroup",
+             "BANK_BIT": "bank", "ROW_BIT": "row", "COLUMN_BIT": "column"}
+    out = {}
+    for f, name in names.items():
+        entries = [e for e in fields.get(f, ()) if not (f == "COLUMN_BIT" and e[0] in beat)]
+        v = np.zeros(a.shape, dtype=np.int64)
+        for k, entry in enumerate(entries):
+            b = np.zeros(a.shape, dtype=np.uint64)
+            for pos in entry:
+                b ^= (a >> np.uint64(pos)) & np.uint64(1)
+            v |= b.astype(np.int64) << k
+        out[name] = v
+    return out
+
+
+def decode(addr, mapping, d: DeviceSpec) -> dict[str, np.ndarray]:
+    """The checker's own reading of a DRAMsim3 mapping string (two-letter fields, MSB first)
+    or of a DRAMSys bit-level mapping (an object with ``bits``), bit by bit: keys channel,
+    rank, bankgroup, bank, row, column (bursts)."""
+    if hasattr(mapping, "bits"):
+        return _decode_bits(np.asarray(addr, dtype=np.uint64), mapping.bits, d)
+    mapping = getattr(mapping, "spec", mapping)
     names = {"ch": "channel", "ra": "rank", "bg": "bankgroup", "ba": "bank", "ro": "row",
              "co": "column"}
     width = {"ch": _log2(d.channels, "channels"), "ra": _log2(d.ranks, "ranks"),
@@ -447,7 +472,6 @@ def check(commands, trace=None, device: str | DeviceSpec = "DDR4_8Gb_x8_2400",
     if not isinstance(device, DeviceSpec) and device not in PRESETS:
         raise ValueError(f"unknown DRAM device {device!r}; presets: {', '.join(PRESETS)}")
     d = device if isinstance(device, DeviceSpec) else PRESETS[device]
-    mapping = getattr(mapping, "spec", mapping)
     cm = np.asarray(commands)
     chan_all = cm["channel"].astype(np.int64) if "channel" in cm.dtype.names else \
         np.zeros(cm.size, dtype=np.int64)

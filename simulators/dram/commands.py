@@ -5,7 +5,9 @@ of the request a column command serves, and -1 for ACT/PRE/PREA/REF/REFSB. ``ban
 ``bankgroup`` are -1 for rank-wide commands (PREA, REF); a same-bank refresh (REFSB) names
 the bank index it refreshes in every bank group (``bankgroup`` -1). ``row`` is -1 where it
 does not apply, ``col`` is the column of the burst (in bursts, not bytes) for column commands
-and -1 otherwise. RDA / WRA are a read / write with auto-precharge (the bank closes after it).
+and -1 otherwise. RDA / WRA are RD / WR with auto-precharge: the bank precharges itself once
+tRTP (read) or the write recovery and tRAS allow (JEDEC's tRAS lock-out), with no PRE on the
+bus.
 """
 
 import numpy as np

@@ -46,7 +46,8 @@ NUM_CONFIGS = math.prod(len(v) for v in KNOBS.values())  # 442,368
 #: DRAMSys' example controller configuration (``configs/mcconfig/fr_fcfs.json`` of DRAMSys
 #: v5.1, the file its DDR4 example uses) over DRAMGym's ten knobs. DRAMSys sets
 #: RefreshMaxPostponed = RefreshMaxPulledin = 0, outside DRAMGym's value set (1, 2, 4, 8):
-#: the nearest allowed value, 1, stands in. ``simulate`` and DRAM-v0 both start from it.
+#: the nearest DRAMGym value, 1, stands in (``ControllerConfig`` accepts 0 too, for DRAMSys'
+#: own files). ``simulate`` and DRAM-v0 both start from it.
 DEFAULTS: dict[str, Any] = {
     "PagePolicy": "Open", "Scheduler": "FrFcfs", "SchedulerBuffer": "Bankwise",
     "RequestBufferSize": 8, "RespQueue": "Fifo", "RefreshPolicy": "AllBank",
@@ -55,43 +56,49 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: integer knobs: the range DRAMSys accepts (refresh flexibility capped at JEDEC's 8)
+INT_KNOBS: dict[str, tuple[int, int]] = {
+    "RequestBufferSize": (1, 1 << 20),
+    "RefreshMaxPostponed": (0, 8),
+    "RefreshMaxPulledin": (0, 8),
+    "MaxActiveTransactions": (1, 1 << 20),
+}
+
+
 @dataclass(frozen=True)
 class ControllerConfig:
-    """The DRAMSys controller knobs of ArchGym's DRAMGym, with DRAMSys semantics.
+    """The DRAMSys controller knobs of ArchGym's DRAMGym, with DRAMSys v5.1 semantics.
 
-    Defaults are :data:`DEFAULTS`.
+    ``KNOBS`` lists DRAMGym's value sets (the design space); the integer knobs accept any
+    value DRAMSys does (RequestBufferSize and MaxActiveTransactions >= 1, RefreshMaxPostponed
+    and RefreshMaxPulledin 0..8, JEDEC's limit), so DRAMSys's own configurations load too.
+    Defaults are :data:`DEFAULTS`. See ``engine_dramsys`` for the model; in short:
 
     PagePolicy
-        ``Open`` keeps a row open until a request to another row of the bank needs the bank;
-        ``OpenAdaptive`` precharges right after an access when the buffer holds no further hit
-        for that row but does hold a miss to the bank; ``Closed`` precharges after every
-        access; ``ClosedAdaptive`` precharges after an access unless a further hit is queued.
-        (DRAMSys uses RDA/WRA auto-precharge; here it is an explicit PRE issued as soon as it
-        is legal, ahead of any other command of that bank.)
+        ``Open`` keeps a row open until a request to another row needs the bank;
+        ``OpenAdaptive`` auto-precharges after an access when requests to the bank are queued
+        and none hits the row; ``Closed`` after every access; ``ClosedAdaptive`` unless a
+        queued request hits the row. Auto-precharge (RDA/WRA) needs no command-bus slot and
+        respects tRAS (JEDEC).
     Scheduler
-        ``Fifo`` serves strictly in arrival order (RD/WR never overtake; a bank head's
-        ACT/PRE may be prepared early); ``FrFcfs`` serves row hits first, then the oldest;
-        ``FrFcfsGrp`` is FR-FCFS preferring hits of the same direction (read/write) as the last
-        column command, to cut bus turnarounds.
+        Per bank: ``Fifo`` serves the oldest request; ``FrFcfs`` row hits first, then the
+        oldest; ``FrFcfsGrp`` prefers hits of the same direction as the last RD/WR.
     SchedulerBuffer, RequestBufferSize
         ``Bankwise``: RequestBufferSize requests per bank; ``ReadWrite``: RequestBufferSize
-        reads and RequestBufferSize writes; ``Shared``: RequestBufferSize in all. A request
-        waits in the arbiter until its buffer has room.
+        reads and as many writes (DRAMSys v5.1's RequestBufferSizeRead/Write); ``Shared``:
+        RequestBufferSize in all. A request waits at the controller's door until there is room.
     RespQueue
-        ``Fifo`` returns responses in request order (a finished request waits for every
-        earlier one); ``Reorder`` returns each as soon as its data is done.
+        ``Fifo`` returns responses in RD/WR issue order; ``Reorder`` in request order.
     RefreshPolicy, RefreshMaxPostponed, RefreshMaxPulledin
-        ``AllBank`` issues an all-bank REF per rank every tREFI (ranks staggered by
-        tREFI / ranks); a due refresh is postponed while the rank has pending requests, up to
-        RefreshMaxPostponed intervals, and after a refresh in an idle rank up to
-        RefreshMaxPulledin further ones are pulled in (each skips a later due one): DRAMSys's
-        flexible refresh. ``NoRefresh`` issues none.
-    Arbiter
-        ``Simple`` forwards requests at once; ``Fifo`` buffers them and forwards one per cycle;
-        ``Reorder`` also returns responses in request order (per initiator; a trace is one).
-    MaxActiveTransactions
-        At most this many requests accepted but not yet responded to; further ones stall the
-        initiator (that wait is not latency).
+        ``AllBank``: all-bank REF per rank every tREFI (ranks staggered), postponed while
+        the rank has queued requests (up to RefreshMaxPostponed, then forced) and pulled in
+        while it is idle (up to RefreshMaxPulledin ahead); ``NoRefresh`` issues none.
+    Arbiter, MaxActiveTransactions
+        ``Simple`` passes one request at a time from the requester to the controller;
+        ``Fifo`` buffers up to MaxActiveTransactions outstanding transactions (a request
+        beyond them waits, and that wait is not controller latency) and hands them to the
+        controller one every two cycles; ``Reorder`` also returns responses in request
+        order. MaxActiveTransactions has no effect with ``Simple`` (as in DRAMSys).
     """
 
     PagePolicy: str = DEFAULTS["PagePolicy"]
@@ -108,11 +115,17 @@ class ControllerConfig:
     def __post_init__(self) -> None:
         for name, allowed in KNOBS.items():
             v = getattr(self, name)
-            if v not in allowed or isinstance(v, bool):
-                raise ValueError(
-                    f"controller knob {name}={v!r} is not allowed; allowed values: "
-                    f"{', '.join(map(str, allowed))}"
-                )
+            if name in INT_KNOBS:
+                lo, hi = INT_KNOBS[name]
+                ok = isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+                what = f"an integer from {lo} to {hi} (DRAMGym's values: " \
+                       f"{', '.join(map(str, allowed))})"
+            else:
+                ok = isinstance(v, str) and v in allowed
+                what = ", ".join(allowed)
+            if not ok:
+                raise ValueError(f"controller knob {name}={v!r} is not allowed; allowed "
+                                 f"values: {what}")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ControllerConfig:
@@ -126,6 +139,12 @@ class ControllerConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def code(self, name: str) -> int:
+        """Integer handed to the compiled engine: a categorical knob's index in ``KNOBS``,
+        an integer knob's value."""
+        v = getattr(self, name)
+        return v if name in INT_KNOBS else KNOBS[name].index(v)
 
     @staticmethod
     def all_configs():

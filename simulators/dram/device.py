@@ -114,6 +114,9 @@ class DeviceSpec:
     IDD4R: float
     IDD4W: float
     IDD5: float
+    # read / write DQS preamble (JEDEC DDR4 1 tCK mode; used by the "jedec" turnaround rules)
+    tRPRE: int = 1
+    tWPRE: int = 1
     # PRE to PRE of another bank of the rank (LPDDR4); 0 where the standard has none
     tPPD: int = 0
     # WR to WR in the same bank group when longer than tCCD_L (DDR5 tCCD_L_WR); 0: tCCD_L

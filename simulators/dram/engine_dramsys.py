@@ -1,26 +1,46 @@
 """Event-driven engine of the DRAMSys-style configurable controller (numba-compiled).
 
-Structure follows DRAMSys (Steiner et al., "DRAMSys4.0", SAMOS 2020 / IJPP 2022): an arbiter
-in front of the controller, a scheduler holding requests in per-bank lists (the scheduler
-*buffer* kind only decides how room is counted), one bank machine per bank that turns the
-request the scheduler picks into ACT / PRE / RD / WR according to the page policy, a command
-multiplexer that puts the oldest ready command on the bus (one per cycle), a refresh manager
-per rank, and a response queue. Policies arrive as the integer codes defined in
-``simulators.dram.controller``; their meaning is documented on ``ControllerConfig``.
+It follows DRAMSys v5.1 (Steiner et al., "DRAMSys4.0", SAMOS 2020 / IJPP 2022; source
+``src/libdramsys/DRAMSys/{controller,simulation}``) for one trace player on one channel:
 
-Model decisions:
+- **Front end.** The trace player sends one request at a time: request *i* is offered at
+  ``max(arrival_i, END_REQ of i-1)``. ``Simple`` arbiter: it reaches the controller at once.
+  ``Fifo`` / ``Reorder`` arbiter: it is accepted while fewer than MaxActiveTransactions are
+  outstanding (a slot frees one cycle after the player received a response) and reaches the
+  controller one cycle after the previous request's END_REQ. The controller takes a request
+  one cycle after it arrived (DRAMSys's ThinkDelayFw) when the scheduler buffer has room
+  (``Bankwise``: room in the bank of the *previously stored* request, DRAMSys's buffer
+  counter; ``ReadWrite``: room in both the read and the write buffer; ``Shared``: in total),
+  else right after a RD/WR frees room, with END_REQ one cycle later.
+- **Scheduler and bank machines.** Per-bank request lists in arrival order. ``Fifo`` serves
+  each bank's oldest request; ``FrFcfs`` the first row hit, else the oldest; ``FrFcfsGrp``
+  prefers a hit of the same direction as the last RD/WR (skipping one that would overtake an
+  earlier hit to the same address). A bank machine issues ACT, PRE on a row miss, RD / WR
+  on a hit, and RDA / WRA (auto-precharge) where the page policy says so (``Closed``:
+  always; ``ClosedAdaptive``: unless another queued request hits the row; ``OpenAdaptive``:
+  when other requests for the bank are queued and none hits the row; for ``Fifo`` "queued
+  hit" means the next request in the bank's FIFO).
+- **Command multiplexer** (DRAMSys ``Oldest``): one command per cycle; refresh first, then
+  the ready command of the oldest request.
+- **Refresh** (all-bank, ranks staggered in bit-reversed order, rank 0 at tREFI): DRAMSys's
+  flexible refresh. At a due refresh, a rank with queued requests postpones it (up to
+  RefreshMaxPostponed; the next one is then forced: its banks stop, PREA, REF). An idle rank
+  refreshes, then keeps refreshing while idle to repay postponed ones and to pull in up to
+  RefreshMaxPulledin in advance; a pulled-in credit is spent when a later due refresh finds
+  the rank busy.
+- **Responses.** Data is done at RD + RL + BL/2 or WR + WL + BL/2. ``RespQueue Fifo`` returns
+  responses in RD/WR issue order, ``Reorder`` in request order. With the ``Simple`` arbiter
+  the controller sends one response per cycle (it waits for END_RESP); with ``Fifo`` /
+  ``Reorder`` it sends any number per cycle and the arbiter passes one every two cycles to
+  the player (``Reorder``: in request order).
 
-- a request is *accepted* when it enters the arbiter, which requires fewer than
-  MaxActiveTransactions requests accepted and not yet responded to; otherwise the trace
-  stalls (stall time is not latency). Latency runs from acceptance to the response's return;
-- the arbiter forwards accepted requests in order into the scheduler buffer when it has room
-  (Simple: all that fit, in the same cycle; Fifo/Reorder: one per cycle);
-- auto-precharge of Closed / adaptive policies is an explicit PRE issued by the bank machine
-  as soon as it is legal, before the bank serves anything else;
-- Fifo scheduling issues RD/WR strictly in request order (ACT/PRE of a bank head may be
-  prepared early), so responses never overtake;
-- a read's data is done at RD + RL + burst, a write's at WR + WL + burst; an in-order response
-  path (RespQueue Fifo or Arbiter Reorder) releases a response only after all earlier ones.
+Where DRAMSys departs from JEDEC JESD79-4 this engine follows JEDEC: an auto-precharge
+starts no earlier than ACT + tRAS (the device's tRAS lock-out; DRAMSys lets the next ACT
+follow RDA / WRA after tRTP + tRP or WL + BL/2 + tWR + tRP alone). Timing is ``timing.py``'s.
+
+Returned times: ``present`` (the request reaches the controller: DRAMSys's REQ phase),
+``resp`` (the controller's BEGIN_RESP) and ``recv`` (the player receives the response; the
+last one ends the simulation, DRAMSys's "Total Time").
 """
 
 from __future__ import annotations
@@ -28,9 +48,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulators.dram.commands import ACT, PRE, PREA, RD, REF, WR
+from simulators.dram.commands import ACT, PRE, PREA, RD, RDA, REF, WR, WRA
 from simulators.dram.timing import (
     INF,
+    K_PRE,
     LOG_COLS,
     P_BG,
     P_BPG,
@@ -39,6 +60,8 @@ from simulators.dram.timing import (
     P_RL,
     P_WL,
     P_tREFI,
+    P_tRP,
+    close_standby,
     finish_standby,
     issue,
     log_cmd,
@@ -56,17 +79,104 @@ ARB_SIMPLE, ARB_FIFO, ARB_REORDER = range(3)
 
 
 @njit(cache=True)
-def _has_hit(bq, q, m, row, orow):
-    for e in range(m):  # noqa: SIM110 - numba has no generator expressions
+def _pick(bq, q, m, row, col, isw, orow, sched, last_dir):
+    """Position in bank ``q``'s list of the request its bank machine serves next."""
+    if sched == SCHED_FIFO or orow < 0:
+        return 0
+    if sched == SCHED_FRFCFS_GRP:
+        for e in range(m):
+            j = bq[q, e]
+            if row[j] == orow and isw[j] == last_dir:
+                hazard = False
+                for e2 in range(e):
+                    j2 = bq[q, e2]
+                    if row[j2] == orow and col[j2] == col[j]:
+                        hazard = True
+                        break
+                if not hazard:
+                    return e
+    for e in range(m):
         if row[bq[q, e]] == orow:
-            return True
-    return False
+            return e
+    return 0
+
+
+OCC_TOTAL, OCC_READS, OCC_WRITES, OCC_LAST_BANK = range(4)
+
+
+@njit(cache=True)
+def _take(i, buf, bufsize, fb, isw, bq, bq_n, occ, rank_pend, nbr):
+    """The controller takes request ``i`` into the scheduler buffer if DRAMSys's buffer
+    counter has room (``Bankwise`` looks at the last stored request's bank); returns whether
+    it did."""
+    if buf == BUF_BANKWISE:
+        room = bq_n[occ[OCC_LAST_BANK]] < bufsize
+    elif buf == BUF_READWRITE:
+        room = occ[OCC_READS] < bufsize and occ[OCC_WRITES] < bufsize
+    else:
+        room = occ[OCC_TOTAL] < bufsize
+    if not room:
+        return False
+    q = fb[i]
+    bq[q, bq_n[q]] = i
+    bq_n[q] += 1
+    occ[OCC_TOTAL] += 1
+    occ[OCC_WRITES if isw[i] else OCC_READS] += 1
+    occ[OCC_LAST_BANK] = q
+    rank_pend[q // nbr] += 1
+    return True
+
+
+@njit(cache=True)
+def _auto_precharge(page, sched, bq, q, m, row, orow):
+    """Whether the page policy closes the row with this RD/WR (``m`` requests left)."""
+    if page == PAGE_OPEN:
+        return False
+    if page == PAGE_CLOSED:
+        return True
+    hit = False
+    if sched == SCHED_FIFO:
+        hit = m > 0 and row[bq[q, 0]] == orow
+    else:
+        for e in range(m):
+            if row[bq[q, e]] == orow:
+                hit = True
+                break
+    if page == PAGE_CLOSED_ADAPTIVE:
+        return not hit
+    return m > 0 and not hit  # OpenAdaptive
+
+
+@njit(cache=True)
+def _deliver(i, y, recv, slot_t, slot_of, queued_arb, end):
+    """The player receives response ``i`` at ``y``; its transaction slot frees at ``y + 1``.
+    Returns the new end of the simulation."""
+    recv[i] = y
+    if queued_arb:
+        slot_t[slot_of[i]] = y + 1
+    return y if y > end else end
+
+
+@njit(cache=True)
+def _flush_closes(r, t, nbr, close_at, open_cnt, last_chg, stby):
+    """Apply, in time order, the internal precharges of rank ``r`` due by cycle ``t``."""
+    while True:
+        b = -1
+        tb = INF
+        for k in range(r * nbr, (r + 1) * nbr):
+            if 0 <= close_at[k] <= t and close_at[k] < tb:
+                tb = close_at[k]
+                b = k
+        if b < 0:
+            return
+        close_at[b] = -1
+        close_standby(r, tb, open_cnt, last_chg, stby)
 
 
 @njit(cache=True)
 def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code, refresh,
                 max_post, max_pull, arb, max_active, record):
-    """Simulate; returns (accept, done, resp, counters, standby, log, nlog, end)."""
+    """Simulate; returns (present, resp, recv, counters, standby, log, nlog, end)."""
     n = arr.size
     ranks = P[P_RANKS]
     nbr = P[P_BG] * P[P_BPG]
@@ -74,194 +184,175 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
     rd_delay = P[P_RL] + P[P_BURST]
     wr_delay = P[P_WL] + P[P_BURST]
     tREFI = P[P_tREFI]
+    tRP = P[P_tRP]
     nxt, open_row, hits, faw, faw_i, ref_ready, open_cnt, last_chg, stby, cnt = new_state(P)
+    close_at = np.full(nb, -1, dtype=np.int64)  # pending internal precharge (standby only)
 
-    bcap = 2 * bufsize if buf == BUF_READWRITE else bufsize
+    # scheduler buffer (Bankwise can exceed its depth by one: DRAMSys checks the last bank)
+    bcap = 2 * bufsize if buf == BUF_READWRITE else bufsize + 1
     bq = np.empty((nb, bcap), dtype=np.int64)
     bq_n = np.zeros(nb, dtype=np.int64)
-    tot = 0
-    nrd = 0
-    nwr = 0
+    occ = np.zeros(4, dtype=np.int64)  # buffer occupancy: total, reads, writes, last bank
     rank_pend = np.zeros(ranks, dtype=np.int64)
-    accept = np.full(n, -1, dtype=np.int64)
-    fwd_t = np.full(n, -1, dtype=np.int64)
-    done = np.full(n, -1, dtype=np.int64)
+
+    present = np.full(n, -1, dtype=np.int64)
+    x_acc = np.full(n, -1, dtype=np.int64)  # acceptance by a Fifo/Reorder arbiter
+    strobe = np.full(n, -1, dtype=np.int64)
     resp = np.full(n, -1, dtype=np.int64)
-    slot_t = np.full(max_active, -1, dtype=np.int64)  # -1 free, else response cycle (INF unknown)
-    slot_of = np.zeros(n, dtype=np.int64)
-    served = np.zeros(n, dtype=np.bool_)
-    pend_pre = np.zeros(nb, dtype=np.bool_)
-    pre_age = np.zeros(nb, dtype=np.int64)
+    recv = np.full(n, -1, dtype=np.int64)
     lg = np.empty((3 * n + 64 if record else 1, LOG_COLS), dtype=np.int64)
     nlog = 0
-    in_order = resp_code == RESP_FIFO or arb == ARB_REORDER
+    queued_arb = arb != ARB_SIMPLE
+    slots = max_active if queued_arb else 1
+    slot_t = np.full(slots, -1, dtype=np.int64)  # -1 free, else free from (INF: unknown)
+    slot_of = np.zeros(n, dtype=np.int64)
+    cas_seq = np.empty(n, dtype=np.int64)
+    ncas = 0
 
-    due = np.empty(ranks, dtype=np.int64)
-    for r in range(ranks):
-        due[r] = (r + 1) * tREFI // ranks if refresh else INF
-    debt = np.zeros(ranks, dtype=np.int64)
-    pulled = np.zeros(ranks, dtype=np.int64)
-    in_ref = np.zeros(ranks, dtype=np.bool_)
-    pulling = np.zeros(ranks, dtype=np.bool_)
-    chain = np.zeros(ranks, dtype=np.bool_)
+    # refresh managers: due time, flexibility counter, pulled-in state, forced (banks blocked)
+    due = np.full(ranks, INF, dtype=np.int64)
+    if refresh:
+        rbits = 0
+        while (1 << rbits) < ranks:
+            rbits += 1
+        for r in range(ranks):
+            rev = 0
+            for k in range(rbits):
+                if (r >> k) & 1:
+                    rev |= 1 << (rbits - 1 - k)
+            due[r] = (tREFI * ranks - rev * tREFI + ranks - 1) // ranks
+    flex = np.zeros(ranks, dtype=np.int64)
+    pulled_in = np.zeros(ranks, dtype=np.bool_)
+    blocked = np.zeros(ranks, dtype=np.bool_)
+    want = np.zeros(ranks, dtype=np.bool_)
 
-    adm = 0
-    fwd = 0
-    last_fwd = np.int64(-1)
-    serve_ptr = 0
-    resp_ptr = 0
-    last_resp = np.int64(0)
-    nresp = 0
+    adm = 0  # requests accepted by the arbiter (Fifo/Reorder)
+    nacq = 0  # requests taken by the controller (in order)
+    e_last = np.int64(-1)  # END_REQ of the last request taken (-1: none yet)
+    nserved = 0
+    pa = 0  # response pointers (request order) for RespQueue Reorder / Arbiter Reorder
+    pb = 0
+    a_delta = 0 if queued_arb else 1
+    last_r = -(np.int64(1) << np.int64(40))
+    last_y = -(np.int64(1) << np.int64(40))
     last_dir = False
     now = np.int64(0)
     end = np.int64(0)
-    while nresp < n:
-        # 1. acceptance into the arbiter (bounded by MaxActiveTransactions)
-        while adm < n and arr[adm] <= now:
-            s = -1
-            for k in range(max_active):
-                if slot_t[k] <= now:  # free (-1) or already responded
-                    s = k
+    while nserved < n or now < end:
+        # 1. the arbiter accepts requests (Fifo/Reorder: while a transaction slot is free)
+        if queued_arb:
+            while adm < n and arr[adm] <= now:
+                s = -1
+                for k in range(slots):
+                    if slot_t[k] <= now:
+                        s = k
+                        break
+                if s < 0:
                     break
-            if s < 0:
-                break
-            slot_t[s] = INF
-            slot_of[adm] = s
-            accept[adm] = now
-            adm += 1
-        # 2. the arbiter forwards requests into the scheduler buffer
-        while fwd < adm:
-            if arb != ARB_SIMPLE and last_fwd >= now:
-                break
-            i = fwd
-            q = fb[i]
-            if buf == BUF_BANKWISE:
-                room = bq_n[q] < bufsize
-            elif buf == BUF_READWRITE:
-                room = (nwr if isw[i] else nrd) < bufsize
+                slot_t[s] = INF
+                slot_of[adm] = s
+                x_acc[adm] = now
+                adm += 1
+        # 2. the request at the controller's door and its acquisition (start of cycle)
+        if nacq < n and present[nacq] < 0:
+            if queued_arb:
+                if nacq < adm:
+                    present[nacq] = max(x_acc[nacq], e_last + 1)
             else:
-                room = tot < bufsize
-            if not room:
-                break
-            bq[q, bq_n[q]] = i
-            bq_n[q] += 1
-            tot += 1
-            if isw[i]:
-                nwr += 1
-            else:
-                nrd += 1
-            rank_pend[q // nbr] += 1
-            fwd_t[i] = now
-            fwd += 1
-            last_fwd = now
-        # 3. refresh bookkeeping (DRAMSys flexible all-bank refresh)
-        if refresh:
-            for r in range(ranks):
-                while now >= due[r]:
+                present[nacq] = max(arr[nacq], e_last)
+        if nacq < n and 0 <= present[nacq] < now and \
+                _take(nacq, buf, bufsize, fb, isw, bq, bq_n, occ, rank_pend, nbr):
+            e_last = now
+            nacq += 1
+        # 3. refresh managers (DRAMSys RefreshManagerAllBank)
+        for r in range(ranks):
+            want[r] = False
+            if now < due[r]:
+                continue
+            if now >= due[r] + tREFI:
+                due[r] += tREFI
+                pulled_in[r] = False
+            busy = rank_pend[r] > 0
+            if not pulled_in[r]:
+                if flex[r] == max_post:
+                    blocked[r] = True
+                    want[r] = True
+                elif busy:
+                    flex[r] += 1
                     due[r] += tREFI
-                    if pulled[r] > 0:
-                        pulled[r] -= 1
-                    else:
-                        debt[r] += 1
-                idle = rank_pend[r] == 0
-                if not idle:
-                    chain[r] = False
-                if not in_ref[r]:
-                    if debt[r] > 0 and (idle or debt[r] > max_post):
-                        in_ref[r] = True
-                        pulling[r] = False
-                    elif chain[r] and idle and debt[r] == 0 and pulled[r] < max_pull:
-                        in_ref[r] = True
-                        pulling[r] = True
-        # 4. one command: refresh first, then the oldest ready bank-machine command
+                else:
+                    want[r] = True
+            elif busy:
+                pulled_in[r] = False
+                due[r] += tREFI
+            else:
+                want[r] = True
+        # 4. one command: refresh first, then the oldest request's ready command
         issued = False
         tmin = INF
-        if refresh:
-            for r in range(ranks):
-                if not in_ref[r]:
-                    continue
-                if open_cnt[r] > 0:
-                    t = prea_ready_at(r, P, nxt, open_row)
-                    c = PREA
+        for r in range(ranks):
+            if not want[r]:
+                continue
+            any_open = False
+            for b in range(r * nbr, (r + 1) * nbr):
+                if open_row[b] >= 0:
+                    any_open = True
+                    break
+            if any_open:
+                t = prea_ready_at(r, P, nxt, open_row)
+                c = PREA
+            else:
+                t = ref_ready[r]
+                c = REF
+            if t > now:
+                if t < tmin:
+                    tmin = t
+                continue
+            _flush_closes(r, now, nbr, close_at, open_cnt, last_chg, stby)
+            issue(c, 0, r, now, -1, P, nxt, open_row, hits, faw, faw_i, ref_ready,
+                  open_cnt, last_chg, stby, cnt)
+            if record:
+                lg = log_cmd(lg, nlog, now, c, 0, r, -1, -1, -1, P)
+                nlog += 1
+            if c == REF:
+                blocked[r] = False
+                if pulled_in[r]:
+                    flex[r] -= 1
                 else:
-                    t = ref_ready[r]
-                    c = REF
-                if t > now:
-                    if t < tmin:
-                        tmin = t
-                    continue
-                issue(c, 0, r, now, -1, P, nxt, open_row, hits, faw, faw_i, ref_ready,
-                      open_cnt, last_chg, stby, cnt)
-                if record:
-                    lg = log_cmd(lg, nlog, now, c, 0, r, -1, -1, -1, P)
-                    nlog += 1
-                if c == REF:
-                    in_ref[r] = False
-                    chain[r] = True
-                    if pulling[r]:
-                        pulled[r] += 1
-                    else:
-                        debt[r] -= 1
-                issued = True
-                break
+                    pulled_in[r] = True
+                if flex[r] == -max_pull:
+                    pulled_in[r] = False
+                    due[r] += tREFI
+            issued = True
+            break
         if not issued:
             best_q = -1
-            best_age = INF
+            best_i = INF
             best_c = 0
-            best_i = -1
+            best_e = 0
             for q in range(nb):
-                if in_ref[q // nbr]:
+                m = bq_n[q]
+                if m == 0 or blocked[q // nbr]:
                     continue
                 orow = open_row[q]
-                if pend_pre[q] and orow < 0:
-                    pend_pre[q] = False  # closed meanwhile by a refresh PREA
-                if pend_pre[q]:
-                    c = PRE
-                    i = -1
-                    age = pre_age[q]
-                    t = ready_at(PRE, q, P, nxt, faw, faw_i)
+                e = _pick(bq, q, m, row, col, isw, orow, sched, last_dir)
+                i = bq[q, e]
+                if orow < 0:
+                    c = ACT
+                elif orow == row[i]:
+                    c = WR if isw[i] else RD
                 else:
-                    m = bq_n[q]
-                    if m == 0:
-                        continue
-                    e = 0
-                    if sched != SCHED_FIFO and orow >= 0:
-                        he = -1
-                        if sched == SCHED_FRFCFS_GRP:
-                            for e2 in range(m):
-                                j = bq[q, e2]
-                                if row[j] == orow and isw[j] == last_dir:
-                                    he = e2
-                                    break
-                        if he < 0:
-                            for e2 in range(m):
-                                if row[bq[q, e2]] == orow:
-                                    he = e2
-                                    break
-                        if he >= 0:
-                            e = he
-                    i = bq[q, e]
-                    if orow < 0:
-                        c = ACT
-                    elif orow == row[i]:
-                        c = WR if isw[i] else RD
-                        if sched == SCHED_FIFO and i != serve_ptr:
-                            continue  # waits for older requests' column commands
-                    else:
-                        c = PRE
-                    age = i
-                    t = ready_at(c, q, P, nxt, faw, faw_i)
-                    if fwd_t[i] > t:
-                        t = fwd_t[i]
+                    c = PRE
+                t = ready_at(c, q, P, nxt, faw, faw_i)
                 if t > now:
                     if t < tmin:
                         tmin = t
                     continue
-                if age < best_age:
-                    best_age = age
+                if i < best_i:
+                    best_i = i
                     best_q = q
                     best_c = c
-                    best_i = i
+                    best_e = e
             if best_q >= 0:
                 q = best_q
                 c = best_c
@@ -269,74 +360,90 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                 r = q // nbr
                 orow = open_row[q]
                 rw = row[i] if c != PRE else orow
+                if c not in (RD, WR):
+                    _flush_closes(r, now, nbr, close_at, open_cnt, last_chg, stby)
                 issue(c, q, r, now, rw, P, nxt, open_row, hits, faw, faw_i, ref_ready,
                       open_cnt, last_chg, stby, cnt)
-                if record:
-                    lg = log_cmd(lg, nlog, now, c, q, r, rw, col[i] if c >= RD else -1,
-                                 i if c >= RD else -1, P)
-                    nlog += 1
                 issued = True
-                if c == PRE:
-                    pend_pre[q] = False
-                elif (c == RD) | (c == WR):
+                logc = c
+                if c in (RD, WR):
                     m = bq_n[q]
-                    for e in range(m):
-                        if bq[q, e] == i:
-                            for e2 in range(e, m - 1):
-                                bq[q, e2] = bq[q, e2 + 1]
-                            break
+                    for e2 in range(best_e, m - 1):
+                        bq[q, e2] = bq[q, e2 + 1]
                     bq_n[q] -= 1
                     m -= 1
-                    tot -= 1
-                    if isw[i]:
-                        nwr -= 1
-                    else:
-                        nrd -= 1
+                    occ[OCC_TOTAL] -= 1
+                    occ[OCC_WRITES if isw[i] else OCC_READS] -= 1
                     rank_pend[r] -= 1
                     last_dir = isw[i]
-                    done[i] = now + (wr_delay if c == WR else rd_delay)
-                    served[i] = True
-                    while serve_ptr < n and served[serve_ptr]:
-                        serve_ptr += 1
-                    # page policy: decide on (explicit) precharge after this access
-                    if page == PAGE_CLOSED:
-                        pend_pre[q] = True
-                    elif page == PAGE_CLOSED_ADAPTIVE:
-                        pend_pre[q] = not _has_hit(bq, q, m, row, orow)
-                    elif page == PAGE_OPEN_ADAPTIVE:
-                        pend_pre[q] = m > 0 and not _has_hit(bq, q, m, row, orow)
-                    pre_age[q] = i
-                    # responses
-                    if in_order:
-                        while resp_ptr < n and done[resp_ptr] >= 0:
-                            t = done[resp_ptr]
-                            if t < last_resp:
-                                t = last_resp
-                            resp[resp_ptr] = t
-                            last_resp = t
-                            slot_t[slot_of[resp_ptr]] = t
-                            if t > end:
-                                end = t
-                            resp_ptr += 1
-                            nresp += 1
+                    nserved += 1
+                    if _auto_precharge(page, sched, bq, q, m, row, orow):
+                        # internal precharge at max(CAS + tRTP | write recovery, ACT + tRAS)
+                        tp = nxt[q, PRE]
+                        if nxt[q, ACT] < tp + tRP:
+                            nxt[q, ACT] = tp + tRP
+                        if ref_ready[r] < tp + tRP:
+                            ref_ready[r] = tp + tRP
+                        open_row[q] = -1
+                        close_at[q] = tp
+                        cnt[K_PRE] += 1
+                        logc = WRA if c == WR else RDA
+                    strobe[i] = now + (wr_delay if c == WR else rd_delay)
+                    cas_seq[ncas] = i
+                    ncas += 1
+                    # controller responses (RespQueue order), then the player's receipt
+                    if resp_code == RESP_FIFO:
+                        last_r = max(strobe[i], last_r + a_delta)
+                        resp[i] = last_r
+                        if arb != ARB_REORDER:
+                            last_y = max(last_r, last_y + 2) if queued_arb else last_r
+                            end = _deliver(i, last_y, recv, slot_t, slot_of, queued_arb, end)
                     else:
-                        resp[i] = done[i]
-                        slot_t[slot_of[i]] = done[i]
-                        if done[i] > end:
-                            end = done[i]
-                        nresp += 1
+                        while pa < n and strobe[pa] >= 0:
+                            last_r = max(strobe[pa], last_r + a_delta)
+                            resp[pa] = last_r
+                            if arb != ARB_REORDER:
+                                last_y = max(last_r, last_y + 2) if queued_arb else last_r
+                                end = _deliver(pa, last_y, recv, slot_t, slot_of, queued_arb,
+                                               end)
+                            pa += 1
+                    if arb == ARB_REORDER:
+                        while pb < n and resp[pb] >= 0:
+                            last_y = max(resp[pb], last_y + 2)
+                            end = _deliver(pb, last_y, recv, slot_t, slot_of, queued_arb, end)
+                            pb += 1
+                if record:
+                    lg = log_cmd(lg, nlog, now, logc, q, r, rw, col[i] if c >= RD else -1,
+                                 i if c >= RD else -1, P)
+                    nlog += 1
+                # a RD/WR freed room: the waiting request is taken now, END_REQ next cycle
+                if c in (RD, WR) and nacq < n and 0 <= present[nacq] < now and \
+                        _take(nacq, buf, bufsize, fb, isw, bq, bq_n, occ, rank_pend, nbr):
+                    e_last = now + 1
+                    nacq += 1
         # 5. next cycle at which anything can happen
         if issued:
             now += 1
             continue
         t = tmin
-        if refresh:
-            for r in range(ranks):
-                if due[r] < t:
-                    t = due[r]
-        if adm < n:
+        for r in range(ranks):
+            if now < due[r] < t:
+                t = due[r]
+        if nacq < n:
+            if present[nacq] >= 0:
+                if now < present[nacq] + 1 < t:
+                    t = present[nacq] + 1
+            elif not queued_arb:
+                a = max(arr[nacq], e_last) + 1
+                if now < a < t:
+                    t = a
+            elif nacq < adm:
+                a = max(x_acc[nacq], e_last + 1) + 1
+                if now < a < t:
+                    t = a
+        if queued_arb and adm < n:
             free_at = INF
-            for k in range(max_active):
+            for k in range(slots):
                 v = slot_t[k]
                 if v <= now:
                     free_at = now
@@ -344,12 +451,17 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                 if v < free_at:
                     free_at = v
             a = arr[adm] if arr[adm] > free_at else free_at
-            if a < t:
+            if now < a < t:
                 t = a
-        if fwd < adm and arb != ARB_SIMPLE and last_fwd >= now:
-            t = now + 1 if now + 1 < t else t
+        if nserved == n and t >= end:
+            break
         if t >= INF:
             raise RuntimeError("DRAM engine deadlock: no event can happen")
         now = t if t > now else now + 1
+    for b in range(nb):
+        if close_at[b] > end:
+            close_at[b] = end
+    for r in range(ranks):
+        _flush_closes(r, end, nbr, close_at, open_cnt, last_chg, stby)
     finish_standby(end, open_cnt, last_chg, stby)
-    return accept, done, resp, cnt, stby, lg, nlog, end
+    return present, resp, recv, cnt, stby, lg, nlog, end

@@ -32,6 +32,12 @@ def _log2(x: int, what: str) -> int:
     return x.bit_length() - 1
 
 
+def flat_bank(d: DeviceSpec, fields: dict[str, np.ndarray]) -> np.ndarray:
+    """Bank index over the channel: rank * banks_per_rank + bankgroup * bpg + bank."""
+    return fields["rank"] * d.banks_per_rank + fields["bankgroup"] * d.banks_per_group \
+        + fields["bank"]
+
+
 @dataclass(frozen=True)
 class AddressMapping:
     """A parsed mapping string bound to a device's field widths.
@@ -119,6 +125,95 @@ class AddressMapping:
 
     def flat_bank(self, fields: dict[str, np.ndarray]) -> np.ndarray:
         """Bank index over the channel: rank * banks_per_rank + bankgroup * bpg + bank."""
+        return flat_bank(self.device, fields)
+
+    def bind(self, device: DeviceSpec) -> AddressMapping:
+        """The same mapping string for another device."""
+        return AddressMapping(self.spec, device)
+
+
+#: DRAMSys address-mapping fields (ConGen format) -> decoded field names
+BIT_FIELDS = {
+    "BYTE_BIT": "byte", "COLUMN_BIT": "column", "ROW_BIT": "row", "BANK_BIT": "bank",
+    "BANKGROUP_BIT": "bankgroup", "RANK_BIT": "rank", "CHANNEL_BIT": "channel",
+}
+
+
+@dataclass(frozen=True)
+class BitMapping:
+    """A bit-level address mapping: DRAMSys's ConGen format.
+
+    ``bits`` maps each DRAMSys field (``ROW_BIT``, ``COLUMN_BIT``...; see ``BIT_FIELDS``) to
+    its entries, least significant first; an entry is one address bit, or several whose XOR
+    gives the field bit (DRAMSys v5's ``[a, b]`` entries). ``COLUMN_BIT`` counts device
+    columns; the entries sitting on the address bits just above the byte bits select the beat
+    inside a burst and are dropped, so ``decode`` returns the column in bursts like
+    :class:`AddressMapping`. Address bits no field names are ignored (addresses wrap).
+
+    Source: DRAMSys v5.1 ``AddressDecoder`` (Steiner et al., DRAMSys4.0, IJPP 2022).
+    """
+
+    bits: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
+    device: DeviceSpec
+    spec: str = "dramsys"
+
+    def __post_init__(self) -> None:
         d = self.device
-        return (fields["rank"] * d.banks_per_rank + fields["bankgroup"] * d.banks_per_group
-                + fields["bank"])
+        b = dict(self.bits)
+        unknown = set(b) - set(BIT_FIELDS)
+        if unknown:
+            raise ValueError(f"address mapping fields {sorted(unknown)} unknown; allowed: "
+                             f"{', '.join(BIT_FIELDS)}")
+        want = {"BYTE_BIT": d.bus_width // 8, "COLUMN_BIT": d.columns, "ROW_BIT": d.rows,
+                "BANK_BIT": d.banks_per_group, "BANKGROUP_BIT": d.bankgroups,
+                "RANK_BIT": d.ranks, "CHANNEL_BIT": d.channels}
+        for f, count in want.items():
+            n = len(b.get(f, ()))
+            if 1 << n != count:
+                raise ValueError(f"address mapping {f} has {n} bits; the device needs "
+                                 f"{_log2(count, f)} ({count} {BIT_FIELDS[f]} values)")
+        pos = [e[0] for f in BIT_FIELDS for e in b.get(f, ())]
+        if len(set(pos)) != len(pos):
+            raise ValueError("address mapping: an address bit is used by two fields")
+        if sorted(pos) != list(range(len(pos))):
+            missing = sorted(set(range(max(pos) + 1)) - set(pos))
+            raise ValueError(f"address mapping leaves address bits {missing} unmapped")
+        nbyte = len(b.get("BYTE_BIT", ()))
+        if sorted(e[0] for e in b.get("BYTE_BIT", ())) != list(range(nbyte)):
+            raise ValueError("address mapping BYTE_BIT must be the lowest address bits")
+        beat = set(range(nbyte, nbyte + _log2(d.BL, "burst length")))
+        if not beat <= {e[0] for e in b["COLUMN_BIT"]}:
+            raise ValueError(f"address mapping COLUMN_BIT must hold address bits "
+                             f"{sorted(beat)} (the beats of a BL{d.BL} burst above the byte bits)")
+
+    def _entries(self, field: str) -> tuple[tuple[int, ...], ...]:
+        entries = dict(self.bits).get(field, ())
+        if field == "COLUMN_BIT":
+            nbyte = len(dict(self.bits).get("BYTE_BIT", ()))
+            beat = range(nbyte, nbyte + _log2(self.device.BL, "burst length"))
+            entries = tuple(e for e in entries if e[0] not in beat)
+        return entries
+
+    def decode(self, addr) -> dict[str, np.ndarray]:
+        """Split byte addresses into fields, as :meth:`AddressMapping.decode`."""
+        a = np.asarray(addr, dtype=np.uint64)
+        out = {}
+        for f, name in BIT_FIELDS.items():
+            if f == "BYTE_BIT":
+                continue
+            v = np.zeros(a.shape, dtype=np.uint64)
+            for k, entry in enumerate(self._entries(f)):
+                bit = np.zeros(a.shape, dtype=np.uint64)
+                for p in entry:
+                    bit ^= (a >> np.uint64(p)) & np.uint64(1)
+                v |= bit << np.uint64(k)
+            out[name] = v.astype(np.int64)
+        return out
+
+    def flat_bank(self, fields: dict[str, np.ndarray]) -> np.ndarray:
+        """Bank index over the channel: rank * banks_per_rank + bankgroup * bpg + bank."""
+        return flat_bank(self.device, fields)
+
+    def bind(self, device: DeviceSpec) -> BitMapping:
+        """The same mapping for another (equally organised) device."""
+        return BitMapping(self.bits, device, self.spec)

@@ -76,22 +76,28 @@ class DramResult:
     """Figures of one run. Times in ns unless named ``_cycles``; energy in pJ.
 
     Read latency runs from the controller accepting the request to the last data beat
-    (``dramsim3_like``) or to the response's return (DRAMSys knobs: the response queue and the
-    arbiter can delay it). Bandwidth and average power are taken over ``sim_time_ns``, the time
-    until the last request completes. ``row_hit_rate`` counts RD/WR that found their row
-    already open and served (not the first access after its ACT). ``num_pre`` counts bank
-    precharges: PRE commands plus the open banks closed by each rank-wide PREA (``num_prea``
-    counts those commands), comparable with DRAMsim3's per-bank PRE count; the
-    auto-precharge of a RDA / WRA is not counted. ``num_refsb`` counts same-bank refreshes.
+    (``dramsim3_like``), or from the request reaching the controller to the controller's
+    response (DRAMSys knobs: DRAMSys's REQ-to-RESP latency, which includes waiting for buffer
+    room at the controller's door and in the response queue). ``avg_latency_ns`` averages
+    the same figure over reads and writes (DRAMSys's controller latency). Bandwidth and
+    average power are taken over ``sim_time_ns``, the time until the last request completes.
+    ``row_hit_rate`` counts RD/WR that found their row already open and served (not the first
+    access after its ACT). ``num_pre`` counts bank precharges: PRE commands and the open banks
+    closed by each rank-wide PREA (``num_prea`` counts those commands), comparable with
+    DRAMsim3's per-bank PRE count, plus the DRAMSys knob engine's auto-precharges (RDA / WRA;
+    ``dramsim3_like`` does not count them, as DRAMsim3). ``num_refsb`` counts same-bank
+    refreshes.
 
     With ``record_commands``, ``commands`` is the command log and ``served_by`` lists the
     requests no command of their own serves, as (request, request whose command serves it)
     pairs: reads merged into a pending read of their address, and reads answered by (or
     writes merged into) a pending write (``dramsim3_like``, as DRAMsim3).
 
-    ``*_total_latency_ns`` run from the request's arrival in the trace instead: they add the
-    time a request waits to be accepted when the controller's buffers are full (back-pressure
-    that the acceptance-based figures, like DRAMSys' and DRAMsim3's, leave out).
+    ``*_total_latency_ns`` run from the request's arrival in the trace to the requester
+    receiving the data: they add the time a request waits before the controller (back-
+    pressure that the controller-based figures, like DRAMSys' and DRAMsim3's, leave out) and,
+    for the DRAMSys knobs, the arbiter's response path. ``sim_time_ns`` ends when the last
+    response is received (DRAMSys's "Total Time").
     """
 
     num_reads: int
@@ -102,6 +108,7 @@ class DramResult:
     p99_read_latency_ns: float
     max_read_latency_ns: float
     avg_write_latency_ns: float
+    avg_latency_ns: float
     avg_read_latency_cycles: float
     avg_read_total_latency_ns: float
     p99_read_total_latency_ns: float

@@ -16,9 +16,9 @@ import numpy as np
 
 from simulators.dram import engine_dramsim3, engine_dramsys
 from simulators.dram.commands import CMD_DTYPE
-from simulators.dram.controller import KNOBS, ControllerConfig, Dramsim3Like, controller_config
+from simulators.dram.controller import ControllerConfig, Dramsim3Like, controller_config
 from simulators.dram.device import PRESETS, DeviceSpec
-from simulators.dram.mapping import AddressMapping
+from simulators.dram.mapping import AddressMapping, BitMapping
 from simulators.dram.power import energy
 from simulators.dram.result import DramResult, LatencyHistogram
 from simulators.dram.timing import (
@@ -54,14 +54,15 @@ class _Stats:
     """Running figures of the finished requests."""
 
     def __init__(self) -> None:
-        self.read = LatencyHistogram()  # acceptance -> data done
-        self.read_total = LatencyHistogram()  # arrival -> data done
+        self.read = LatencyHistogram()  # acceptance -> data done / response
+        self.read_total = LatencyHistogram()  # arrival -> the requester has it
         self.write = LatencyHistogram()
 
-    def add(self, arr, isw, accept, done) -> None:
+    def add(self, arr, isw, accept, done, received=None) -> None:
         rd = ~isw
+        received = done if received is None else received
         self.read.add(done[rd] - accept[rd])
-        self.read_total.add(done[rd] - arr[rd])
+        self.read_total.add(received[rd] - arr[rd])
         self.write.add(done[isw] - accept[isw])
 
 
@@ -115,16 +116,15 @@ class _Channel:
     def _run_dramsys(self, stats: _Stats) -> None:
         req = {k: np.concatenate([c[k] for c in self.pending]) for k in self.pending[0]}
         self.pending = []
-        ctrl: ControllerConfig = self.ctrl
-        code = {name: KNOBS[name].index(getattr(ctrl, name)) for name in KNOBS}
-        acc, _done, resp_t, cnt, stby, lg, nlog, end = engine_dramsys.run_dramsys(
+        k = self.ctrl.code
+        acc, resp, recv, cnt, stby, lg, nlog, end = engine_dramsys.run_dramsys(
             req["arr"], req["isw"], req["fb"], req["row"], req["col"], self.P,
-            page=code["PagePolicy"], sched=code["Scheduler"], buf=code["SchedulerBuffer"],
-            bufsize=ctrl.RequestBufferSize, resp_code=code["RespQueue"],
-            refresh=ctrl.RefreshPolicy == "AllBank", max_post=ctrl.RefreshMaxPostponed,
-            max_pull=ctrl.RefreshMaxPulledin, arb=code["Arbiter"],
-            max_active=ctrl.MaxActiveTransactions, record=self.record)
-        stats.add(req["arr"], req["isw"], acc, resp_t)
+            page=k("PagePolicy"), sched=k("Scheduler"), buf=k("SchedulerBuffer"),
+            bufsize=k("RequestBufferSize"), resp_code=k("RespQueue"),
+            refresh=self.ctrl.RefreshPolicy == "AllBank", max_post=k("RefreshMaxPostponed"),
+            max_pull=k("RefreshMaxPulledin"), arb=k("Arbiter"),
+            max_active=k("MaxActiveTransactions"), record=self.record)
+        stats.add(req["arr"], req["isw"], acc, resp, recv)
         self.counts, self.standby, self.end = cnt, stby, int(end)
         self.log = lg[:nlog]
 
@@ -152,7 +152,7 @@ def simulate(
     trace: Trace | Iterable[Trace],
     device: str | DeviceSpec = "DDR4_8Gb_x8_2400",
     controller: str | Dramsim3Like | ControllerConfig | dict[str, Any] = "dramsim3_like",
-    mapping: str | AddressMapping = "rochrababgco",
+    mapping: str | AddressMapping | BitMapping = "rochrababgco",
     record_commands: bool = False,
     options: dict[str, Any] | None = None,
     chunk: int = CHUNK,
@@ -168,7 +168,8 @@ def simulate(
     device : preset name (see ``PRESETS``) or a DeviceSpec.
     controller : ``"dramsim3_like"`` or a :class:`Dramsim3Like`, a :class:`ControllerConfig`
         or a DRAMGym knob dict (missing knobs take :data:`DEFAULTS`).
-    mapping : DRAMsim3-style mapping string (MSB -> LSB) or an AddressMapping.
+    mapping : DRAMsim3-style mapping string (MSB -> LSB), an AddressMapping, or a BitMapping
+        (DRAMSys's bit-level format, see ``dramsys_config``).
     record_commands : also return the command log (``CMD_DTYPE``) in ``result.commands``.
     options : option overrides by name (``--set``): DRAMsim3 option names for the
         ``dramsim3_like`` controller, DRAMGym knobs otherwise.
@@ -186,10 +187,10 @@ def simulate(
             f"(tRFCsb, tREFIsb); {dev.name} ({dev.protocol}) has only all-bank refresh in its "
             f"standard; devices with REFsb: "
             f"{', '.join(p.name for p in PRESETS.values() if p.tRFCsb) or 'none'}")
-    amap = mapping if isinstance(mapping, AddressMapping) else AddressMapping(mapping, dev)
+    amap = AddressMapping(mapping, dev) if isinstance(mapping, str) else mapping
     if amap.device is not dev:
-        amap = AddressMapping(amap.spec, dev)
-    P = timing_vector(dev)
+        amap = amap.bind(dev)
+    P = timing_vector(dev, "dramsim3" if isinstance(ctrl, Dramsim3Like) else "jedec")
     channels = [_Channel(ctrl, P, record_commands) for _ in range(dev.channels)]
     stats = _Stats()
     n = 0
@@ -273,6 +274,7 @@ def _result(dev, amap, ctrl_name, stats: _Stats, counts, active, precharged, end
         p99_read_latency_ns=rd.percentile(99) * tck,
         max_read_latency_ns=float(rd.max * tck) if rd.count else 0.0,
         avg_write_latency_ns=wr.mean() * tck,
+        avg_latency_ns=(rd.total + wr.total) / n * tck if n else 0.0,
         avg_read_latency_cycles=rd.mean(),
         avg_read_total_latency_ns=tot.mean() * tck,
         p99_read_total_latency_ns=tot.percentile(99) * tck,

@@ -12,9 +12,22 @@ per-rank earliest REF. Constraints (all in memory-clock cycles):
   (DRAMsim3's relation, one burst more than JEDEC's);
 - same rank (``_L`` same bank group, ``_S`` another one): ACT->ACT tRRD, RD->RD and WR->WR
   tCCD (WR->WR in one bank group: DDR5's tCCD_L_WR where longer), WR->RD WL + burst +
-  tWTR, RD->WR RL + burst - WL + tRTRS, at most four ACT per tFAW, PRE->PRE tPPD (LPDDR4);
-- another rank (DRAMsim3's derived relations): RD->RD burst + tRTRS,
-  RD->WR RL + burst + tRTRS - WL, WR->RD WL + burst + tRTRS - RL, WR->WR burst;
+  tWTR, RD->WR (below), at most four ACT per tFAW, PRE->PRE tPPD (LPDDR4);
+- read/write turnarounds, two rule sets (``timing_vector(d, rules)``):
+
+  ========  ============================  ===============================================
+  rules     RD->WR same rank              another rank: RD->RD, RD->WR, WR->RD, WR->WR
+  ========  ============================  ===============================================
+  dramsim3  RL + burst - WL + tRTRS       burst + tRTRS, RL + burst + tRTRS - WL,
+                                          WL + burst + tRTRS - RL, burst
+  jedec     RL + burst - WL + 1 + tWPRE   burst + tRTRS, RL + burst + tRTRS - WL + tWPRE,
+                                          WL + burst + tRTRS - RL + tRPRE, burst + tRTRS
+  ========  ============================  ===============================================
+
+  ``dramsim3`` is DRAMsim3's (used by ``dramsim3_like`` to match it); ``jedec`` is
+  JESD79-4's minimum read-to-write spacing (CL - CWL + BL/2 + 1 tCK + tWPRE, one cycle more
+  than DRAMsim3's) and, between ranks (vendor-specified in JEDEC), DRAMSys v5.1's
+  ``CheckerDDR4`` relations that add the DQS preambles;
 - refresh: every bank precharged before REF (PRE->REF tRP, ACT->REF tRC), REF->ACT tRFC;
   same-bank refresh (DDR5 REFsb: bank index k in every bank group): those banks precharged
   (tRP), REFsb->ACT/REFsb of those banks tRFCsb, REFsb->REF tRFCsb, REF->REFsb tRFC.
@@ -34,7 +47,9 @@ from simulators.dram.device import DeviceSpec
 # indices into the integer parameter vector built by timing_vector()
 (P_RL, P_WL, P_BURST, P_tRCD, P_tRP, P_tRAS, P_tRC, P_tRTP, P_tWR, P_tWTR_S, P_tWTR_L,
  P_tCCD_S, P_tCCD_L, P_tRRD_S, P_tRRD_L, P_tFAW, P_tRTRS, P_tRFC, P_tREFI, P_RANKS, P_BG,
- P_BPG, P_AL, P_tRFCsb, P_tREFIsb, P_tPPD, P_tCCD_L_WR) = range(27)
+ P_BPG, P_AL, P_tRFCsb, P_tREFIsb, P_tPPD, P_tCCD_L_WR, P_RDWR, P_RDRD_R, P_RDWR_R, P_WRRD_R,
+ P_WRWR_R) = range(32)
+RULES = ("dramsim3", "jedec")
 
 NCMD = len(NAMES)
 INF = np.int64(1) << np.int64(62)
@@ -46,13 +61,22 @@ NCOUNT = 9
 LOG_COLS = 8  # cycle, cmd, rank, bankgroup, bank, row, col, req
 
 
-def timing_vector(d: DeviceSpec) -> np.ndarray:
-    """Pack a DeviceSpec into the int64 vector the compiled engines read."""
+def timing_vector(d: DeviceSpec, rules: str = "dramsim3") -> np.ndarray:
+    """Pack a DeviceSpec into the int64 vector the compiled engines read, with the
+    read/write turnaround ``rules`` (``"dramsim3"`` or ``"jedec"``, see the module notes)."""
+    rl, wl, bu, rtrs = d.RL, d.WL, d.burst_cycles, d.tRTRS
+    if rules == "dramsim3":
+        turn = (rl + bu - wl + rtrs, bu + rtrs, rl + bu + rtrs - wl, wl + bu + rtrs - rl, bu)
+    elif rules == "jedec":
+        turn = (rl + bu - wl + 1 + d.tWPRE, bu + rtrs, rl + bu + rtrs - wl + d.tWPRE,
+                wl + bu + rtrs - rl + d.tRPRE, bu + rtrs)
+    else:
+        raise ValueError(f"timing rules {rules!r}: allowed {', '.join(RULES)}")
     return np.array([
-        d.RL, d.WL, d.burst_cycles, d.tRCD, d.tRP, d.tRAS, d.tRC, d.tRTP, d.tWR, d.tWTR_S,
-        d.tWTR_L, d.tCCD_S, d.tCCD_L, d.tRRD_S, d.tRRD_L, d.tFAW, d.tRTRS, d.tRFC, d.tREFI,
+        rl, wl, bu, d.tRCD, d.tRP, d.tRAS, d.tRC, d.tRTP, d.tWR, d.tWTR_S,
+        d.tWTR_L, d.tCCD_S, d.tCCD_L, d.tRRD_S, d.tRRD_L, d.tFAW, rtrs, d.tRFC, d.tREFI,
         d.ranks, d.bankgroups, d.banks_per_group, d.AL, d.tRFCsb, d.tREFIsb, d.tPPD,
-        d.tCCD_L_WR_eff,
+        d.tCCD_L_WR_eff, *turn,
     ], dtype=np.int64)
 
 
@@ -105,7 +129,8 @@ def _mx(a, i, j, v):
 
 
 @njit(cache=True)
-def _close(r, now, open_cnt, last_chg, stby):
+def close_standby(r, now, open_cnt, last_chg, stby):
+    """A bank of rank ``r`` closes at ``now``; the rank turns precharged with its last one."""
     open_cnt[r] -= 1
     if open_cnt[r] == 0:
         stby[r, 1] += now - last_chg[r]
@@ -118,7 +143,6 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
     """Apply command ``c`` at cycle ``now`` to the timing state (``b`` unused for REF/PREA)."""
     nbr = P[P_BG] * P[P_BPG]
     bpg = P[P_BPG]
-    RL = P[P_RL]
     WL = P[P_WL]
     BU = P[P_BURST]
     if c == ACT:
@@ -157,7 +181,7 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
         if ref_ready[r] < now + P[P_tRP]:
             ref_ready[r] = now + P[P_tRP]
         open_row[b] = -1
-        _close(r, now, open_cnt, last_chg, stby)
+        close_standby(r, now, open_cnt, last_chg, stby)
         cnt[K_PRE] += 1
     elif (c == RD) | (c == WR) | (c == RDA) | (c == WRA):
         rd = (c == RD) | (c == RDA)
@@ -167,17 +191,17 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
             same, other = RD, WR
             s_l = now + P[P_tCCD_L]
             s_s = now + P[P_tCCD_S]
-            o_l = o_s = now + RL + BU - WL + P[P_tRTRS]
-            s_r = now + BU + P[P_tRTRS]
-            o_r = now + RL + BU + P[P_tRTRS] - WL
+            o_l = o_s = now + P[P_RDWR]
+            s_r = now + P[P_RDRD_R]
+            o_r = now + P[P_RDWR_R]
         else:
             same, other = WR, RD
             s_l = now + P[P_tCCD_L_WR]
             s_s = now + P[P_tCCD_S]
             o_l = now + WL + BU + P[P_tWTR_L]
             o_s = now + WL + BU + P[P_tWTR_S]
-            s_r = now + BU
-            o_r = now + WL + BU + P[P_tRTRS] - RL
+            s_r = now + P[P_WRWR_R]
+            o_r = now + P[P_WRRD_R]
         bb = 0
         for rr in range(P[P_RANKS]):
             for gg in range(P[P_BG]):
@@ -212,12 +236,12 @@ def issue(c, b, r, now, row, P, nxt, open_row, hits, faw, faw_i, ref_ready, open
                 ref_ready[r] = done
             open_row[b] = -1
             hits[b] = 0
-            _close(r, now, open_cnt, last_chg, stby)
+            close_standby(r, now, open_cnt, last_chg, stby)
     elif c == PREA:
         for bb in range(r * nbr, (r + 1) * nbr):
             if open_row[bb] >= 0:
                 open_row[bb] = -1
-                _close(r, now, open_cnt, last_chg, stby)
+                close_standby(r, now, open_cnt, last_chg, stby)
                 cnt[K_PREA_BANKS] += 1
             _mx(nxt, bb, ACT, now + P[P_tRP])
             _mx(nxt, bb, REFSB, now + P[P_tRP])

@@ -291,14 +291,16 @@ def test_refresh_rules(refresh_log):
     cmds, tr, ctrl = refresh_log
     refs = np.flatnonzero(cmds["cmd"] == REF)
     # REF too soon after the PREA/PRE that closed the rank, or with a bank still open
-    prea = [j for j in refs.tolist() if cmds["cmd"][j - 1] == PREA
-            and cmds["rank"][j - 1] == cmds["rank"][j]
-            and cmds["cycle"][j] - cmds["cycle"][j - 1] == DEV.tRP]
+    prea = []  # (REF, the PREA that closed its rank just tRP before)
+    for j in refs.tolist():
+        mine = np.flatnonzero((cmds["rank"][:j] == cmds["rank"][j]) & (cmds["cmd"][:j] == PREA))
+        if mine.size and cmds["cycle"][j] - cmds["cycle"][mine[-1]] == DEV.tRP:
+            prea.append((j, int(mine[-1])))
     assert prea, "no REF right after its PREA"
     bad = cmds.copy()
-    bad["cycle"][prea[0]] -= 1
+    bad["cycle"][prea[0][0]] -= 1
     assert "tRP" in rules(check(bad, tr, DEV, "rochrababgco"))
-    viol = check(np.delete(cmds, prea[0] - 1), tr, DEV, "rochrababgco")
+    viol = check(np.delete(cmds, prea[0][1]), tr, DEV, "rochrababgco")
     assert "ref_open_bank" in rules(viol)
     # a command of the rank inside tRFC after its REF
     j = int(refs[0])

@@ -25,13 +25,14 @@ PEAK_GBPS = {
     "HBM2_PC_2000": 2.0 * 8,  # 2 Gb/s per pin, 64-bit pseudo channel: 16 GB/s
     "DDR5_16Gb_x8_4800": 2 / 0.416 * 4 * 2,  # two 32-bit sub-channels: 2 x 19.2 GB/s
 }
-# hand-computed: an isolated read to a precharged bank, tRCD + CL + BL/2 cycles, in ns
+# hand-computed: an isolated read to a precharged bank, 1 + tRCD + CL + BL/2 cycles, in ns
+# (the DRAMSys controller takes a request one cycle after it arrives: ThinkDelayFw)
 CLOSED_READ_NS = {
-    "DDR4_8Gb_x8_2400": (17 + 17 + 4) * 0.83,
-    "DDR3_4Gb_x8_1600": (11 + 11 + 4) * 1.25,
-    "LPDDR4_8Gb_x16_3200": (29 + 28 + 8) * 0.625,
-    "HBM2_PC_2000": (14 + 14 + 2) * 1.0,
-    "DDR5_16Gb_x8_4800": (39 + 40 + 8) * 0.416,
+    "DDR4_8Gb_x8_2400": (1 + 17 + 17 + 4) * 0.83,
+    "DDR3_4Gb_x8_1600": (1 + 11 + 11 + 4) * 1.25,
+    "LPDDR4_8Gb_x16_3200": (1 + 29 + 28 + 8) * 0.625,
+    "HBM2_PC_2000": (1 + 14 + 14 + 2) * 1.0,
+    "DDR5_16Gb_x8_4800": (1 + 39 + 40 + 8) * 0.416,
 }
 # hand-computed: precharge standby power of all ranks, VDD x IDD2N x devices x ranks, mW
 IDLE_MW = {

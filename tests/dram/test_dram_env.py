@@ -90,8 +90,9 @@ def test_latency_counts_waiting_in_front_of_the_controller():
     """Admitting one transaction at a time cuts the controller's (acceptance-based) latency
     but not the latency a requester sees, which must then exceed the unthrottled one."""
     env = make(workload="cloud").unwrapped
-    free = env.evaluator.evaluate(DEFAULTS)
-    throttled = env.evaluator.evaluate({**DEFAULTS, "MaxActiveTransactions": 1})
+    free = env.evaluator.evaluate({**DEFAULTS, "Arbiter": "Fifo"})
+    throttled = env.evaluator.evaluate({**DEFAULTS, "Arbiter": "Fifo",
+                                        "MaxActiveTransactions": 1})
     assert throttled["controller_latency_ns"] < free["controller_latency_ns"]
     assert throttled["latency_ns"] > free["latency_ns"]
     assert throttled["bandwidth_gbps"] < free["bandwidth_gbps"]
