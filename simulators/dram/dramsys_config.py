@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from simulators.dram.controller import INT_KNOBS, KNOBS, ControllerConfig
-from simulators.dram.run import simulate
 from simulators.dram.device import DeviceSpec
 from simulators.dram.mapping import AddressMapping, BitMapping
+from simulators.dram.run import simulate
 
 __all__ = [
     "DramsysConfigError",
