@@ -8,8 +8,8 @@ one request every 3 memory cycles, seeded), DDR4_8Gb_x8_2400:
   DRAMsim3's ``dramsim3main`` on its ``DDR4_8Gb_x8_2400.ini`` for as many cycles as our run
   needs to finish (``-c``), trace in DRAMsim3 format;
 - the DRAMGym-knob engine with DRAMSys' example knobs (``--controller knobs``) against
-  DRAMSys v5.1 on the same trace in ``.stl`` format, power analysis on, trace database off
-  (``--dramsys-config``).
+  DRAMSys v5.1 (``--dramsys``) on the same requests in ``.stl`` format with the configs of
+  ``tests/dram/dramsys_configs``, power analysis on, trace database off.
 
 Runs alternate (ours, reference, ours, ...) so both see the same machine load; each figure
 is the best of ``--repeats`` wall times, with the processes' CPU time beside it. Our run
@@ -22,7 +22,7 @@ are not installed here are reported as such, with the figure measured on another
 labelled so.
 
 Usage: ``python -m experiments.benchmarks.dram_throughput [--n N] [--repeats R]
-[--large N] [--dramsim3 BIN] [--dramsim3-config INI] [--dramsys BIN --dramsys-config JSON]``
+[--large N] [--dramsim3 BIN] [--dramsim3-config INI] [--dramsys BIN]``
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ OTHER_MACHINE_S = {"dramsim3": 5.9, "dramsys": 5.6}
 DRAMSIM3_BIN = os.environ.get("DRAMSIM3_BIN", "/work/ext/dramsim3/dramsim3main")
 DRAMSIM3_INI = os.environ.get("DRAMSIM3_INI", "/work/ext/dramsim3/configs/DDR4_8Gb_x8_2400.ini")
 DRAMSYS_BIN = os.environ.get("DRAMSYS_BIN", "/work/ext/dramsys/build/bin/DRAMSys")
+CONFIGS = Path(__file__).resolve().parents[2] / "tests" / "dram" / "dramsys_configs"
 
 
 def random_trace(n: int = 1_000_000, seed: int = 0, interval: int = 3, start: int = 0) -> Trace:
@@ -58,7 +59,7 @@ def random_trace(n: int = 1_000_000, seed: int = 0, interval: int = 3, start: in
     return Trace(addr=addr, is_write=rng.random(n) < 1 / 3, cycle=cycle, name=f"random{n}")
 
 
-def write_large(path: Path, n: int, chunk: int = 1 << 22) -> None:
+def write_large(path: Path, n: int, chunk: int = 1 << 20) -> None:
     """An n-request trace of the same kind, written chunk by chunk (bounded memory)."""
     ops = np.array([" READ ", " WRITE "])
     with gzip.open(path, "wt", compresslevel=1) as f:
@@ -150,14 +151,34 @@ def _side_by_side(ours_cmd, ref_cmd, repeats, cwd=None) -> dict:
     return out, result
 
 
-def _dramsys_cmd(args, stl: Path, tmp: Path) -> list[str] | None:
-    if not (args.dramsys_config and Path(args.dramsys).exists()):
+def _dramsys_cmd(binary: str, tr: Trace, tmp: Path) -> list[str] | None:
+    """DRAMSys v5.1 on ``tr``: the DDR4-2400 memspec, address mapping and DRAM-v0's default
+    mcconfig of ``tests/dram/dramsys_configs``, PowerAnalysis on, DatabaseRecording off; the
+    .stl trace carries each request's memory cycle x tCK in picoseconds (player clock 1 THz),
+    so requests reach the controller at the same memory cycles as ours."""
+    if not Path(binary).exists():
         return None
-    cfg = json.loads(Path(args.dramsys_config).read_text())
-    cfg["simulation"]["tracesetup"][0]["name"] = str(stl)
-    path = tmp / "dramsys.json"
-    path.write_text(json.dumps(cfg))
-    return [args.dramsys, str(path), str(Path(args.dramsys_config).parent)]
+    memspec = json.loads((CONFIGS / "memspec_DDR4_8Gb_x8_2400_2rank.json").read_text())
+    tck_ps = memspec["memspec"]["memtimingspec"]["tCK"]
+    (tmp / "traces").mkdir(exist_ok=True)
+    ops = np.array(["read", "write"])
+    lines = np.char.add(np.char.add((tr.cycle * tck_ps).astype(str), ": "),
+                        np.char.add(ops[tr.is_write.astype(int)],
+                                    np.char.add(" 0x", np.char.mod("%x", tr.addr))))
+    (tmp / "traces" / "t.stl").write_text("\n".join(lines.tolist()) + "\n")
+    sim = {"SimulationName": "bench", "Debug": False, "DatabaseRecording": False,
+           "PowerAnalysis": True, "EnableWindowing": False, "WindowSize": 1000,
+           "SimulationProgressBar": False, "CheckTLM2Protocol": False, "UseMalloc": False,
+           "AddressOffset": 0, "StoreMode": "NoStorage"}
+    cfg = {"simulation": {
+        "simulationid": "bench", "simconfig": sim, "memspec": memspec["memspec"],
+        "addressmapping": json.loads((CONFIGS / "am_DDR4_2rank_rochrababgco.json")
+                                     .read_text())["addressmapping"],
+        "mcconfig": json.loads((CONFIGS / "mcconfig_dram_v0_defaults.json")
+                               .read_text())["mcconfig"],
+        "tracesetup": [{"clkMhz": 1000000, "name": "t.stl"}]}}
+    (tmp / "config.json").write_text(json.dumps(cfg))
+    return [binary, "config.json", "."]
 
 
 def main() -> None:
@@ -168,9 +189,6 @@ def main() -> None:
     ap.add_argument("--dramsim3", default=DRAMSIM3_BIN)
     ap.add_argument("--dramsim3-config", default=DRAMSIM3_INI)
     ap.add_argument("--dramsys", default=DRAMSYS_BIN)
-    ap.add_argument("--dramsys-config", default=None,
-                    help="DRAMSys v5.1 simulation JSON (memspec, mcconfig, simconfig with "
-                         "power analysis on and database off); its trace is replaced")
     args = ap.parse_args()
     out: dict[str, object] = {"machine": _machine(), "load_before": os.getloadavg(),
                               "repetitions": args.repeats, "requests": args.n}
@@ -193,11 +211,13 @@ def main() -> None:
         res["req_per_s"] = round(args.n / res["ours_s"])
         res["avg_read_latency_ns"] = ours["avg_read_latency_ns"]
         out["dramsim3_like_vs_dramsim3"] = res
-        ds = _dramsys_cmd(args, stl, tmp)
+        ds = _dramsys_cmd(args.dramsys, tr, tmp)
         res, ours = _side_by_side(_ours(stl, "knobs"), ds, args.repeats,
                                   cwd=tmp if ds else None)
-        res["reference"] = ("DRAMSys v5.1, " + Path(args.dramsys_config).name if ds else
-                            f"not run here; {OTHER_MACHINE_S['dramsys']} s measured on "
+        res["reference"] = ("DRAMSys v5.1 (6b014671), tests/dram/dramsys_configs: DDR4-2400 "
+                            "2 ranks, rochrababgco, DRAM-v0 defaults; power analysis on, "
+                            "database off" if ds else
+                            f"not installed here; {OTHER_MACHINE_S['dramsys']} s measured on "
                             "another machine (issue 14)")
         res["req_per_s"] = round(args.n / res["ours_s"])
         out["knobs_vs_dramsys"] = res
