@@ -238,6 +238,21 @@ def _dirty_rank(dirty, r, per_rank, nbr):
 
 
 @njit(cache=True)
+def _precharge(b, r, now, P, nxt, open_row, hits, faw, faw_i, ref_ready, open_cnt, last_chg,
+               stby, cnt, dirty, per_rank, nbr, lg, nlog, record):
+    """Issue a PRE to bank ``b`` (logged with the row it closes); returns (log, entries)."""
+    orow = open_row[b]
+    issue(PRE, b, r, now, -1, P, nxt, open_row, hits, faw, faw_i, ref_ready, open_cnt,
+          last_chg, stby, cnt)
+    if P[P_tPPD]:  # tPPD reaches the other banks of the rank
+        _dirty_rank(dirty, r, per_rank, nbr)
+    if record:
+        lg = log_cmd(lg, nlog, now, PRE, b, r, orow, -1, -1, P)
+        nlog += 1
+    return lg, nlog
+
+
+@njit(cache=True)
 def _refresh_banks(key, P):
     """First bank and step of the banks a pending refresh covers."""
     nbr = P[P_BG] * P[P_BPG]
@@ -275,7 +290,6 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, rkeys, rvals, rused, wkeys, wvals, 
     rd_delay = P[P_RL] + P[P_BURST]
     wr_delay = P[P_WL] + P[P_BURST]
     tFAW = P[P_tFAW]
-    tPPD = P[P_tPPD]
     if refpol == RANK_LEVEL_SIMULTANEOUS:
         interval = P[P_tREFI]
     elif refpol == BANK_LEVEL_STAGGERED:
@@ -393,14 +407,9 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, rkeys, rvals, rused, wkeys, wvals, 
                     all_closed = False
                     t = nxt[bb, PRE]
                     if t <= now:
-                        orow = open_row[bb]
-                        issue(PRE, bb, r, now, -1, P, nxt, open_row, hits, faw, faw_i,
-                              ref_ready, open_cnt, last_chg, stby, cnt)
-                        if tPPD:
-                            _dirty_rank(dirty, r, per_rank, nbr)
-                        if record:
-                            lg = log_cmd(lg, nlog, now, PRE, bb, r, orow, -1, -1, P)
-                            nlog += 1
+                        lg, nlog = _precharge(bb, r, now, P, nxt, open_row, hits, faw,
+                                              faw_i, ref_ready, open_cnt, last_chg, stby,
+                                              cnt, dirty, per_rank, nbr, lg, nlog, record)
                         q = bb // nbr if per_rank else bb
                         _rebuild(q, cq, cq_n, cpos, open_row, hits, isw, fb, row, col, base,
                                  per_rank, nbr, hit_cap, first, hitpend, dirty)
@@ -513,13 +522,9 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, rkeys, rvals, rused, wkeys, wvals, 
                         nlog += 1
                     _dirty_rank(dirty, r, per_rank, nbr)
                 else:
-                    issue(PRE, b, r, now, -1, P, nxt, open_row, hits, faw, faw_i, ref_ready,
-                          open_cnt, last_chg, stby, cnt)
-                    if tPPD:
-                        _dirty_rank(dirty, r, per_rank, nbr)
-                    if record:
-                        lg = log_cmd(lg, nlog, now, PRE, b, r, orow, -1, -1, P)
-                        nlog += 1
+                    lg, nlog = _precharge(b, r, now, P, nxt, open_row, hits, faw, faw_i,
+                                          ref_ready, open_cnt, last_chg, stby, cnt, dirty,
+                                          per_rank, nbr, lg, nlog, record)
                 _rebuild(q, cq, cq_n, cpos, open_row, hits, isw, fb, row, col, base, per_rank,
                          nbr, hit_cap, first, hitpend, dirty)
                 issued = True
@@ -547,13 +552,9 @@ def run(S, rq, wb, cq, cq_n, cpos, refq, lg, rkeys, rvals, rused, wkeys, wvals, 
                             if t < tmin:
                                 tmin = t
                             continue
-                        issue(PRE, b, r, now, -1, P, nxt, open_row, hits, faw, faw_i,
-                              ref_ready, open_cnt, last_chg, stby, cnt)
-                        if tPPD:
-                            _dirty_rank(dirty, r, per_rank, nbr)
-                        if record:
-                            lg = log_cmd(lg, nlog, now, PRE, b, r, orow, -1, -1, P)
-                            nlog += 1
+                        lg, nlog = _precharge(b, r, now, P, nxt, open_row, hits, faw,
+                                              faw_i, ref_ready, open_cnt, last_chg, stby,
+                                              cnt, dirty, per_rank, nbr, lg, nlog, record)
                         _rebuild(q, cq, cq_n, cpos, open_row, hits, isw, fb, row, col, base,
                                  per_rank, nbr, hit_cap, first, hitpend, dirty)
                         issued = True
