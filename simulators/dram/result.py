@@ -40,9 +40,9 @@ class LatencyHistogram:
         self.max = max(self.max, int(v.max()))
         big = v >= self.EXACT
         if big.any():
-            self.coarse = _merge(self.coarse, np.bincount(v[big] >> self.COARSE_SHIFT))
+            self.coarse = _add_counts(self.coarse, v[big] >> self.COARSE_SHIFT)
             v = v[~big]
-        self.fine = _merge(self.fine, np.bincount(v))
+        self.fine = _add_counts(self.fine, v, self.EXACT)
 
     def mean(self) -> float:
         return self.total / self.count if self.count else 0.0
@@ -64,11 +64,22 @@ class LatencyHistogram:
         return np.repeat(np.arange(self.fine.size, dtype=np.int64), self.fine)
 
 
-def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.zeros(max(a.size, b.size), dtype=np.int64)
-    out[:a.size] += a
-    out[:b.size] += b
-    return out
+def _add_counts(counts: np.ndarray, v: np.ndarray, limit: int | None = None) -> np.ndarray:
+    """``counts`` with the values ``v`` counted in; grows (doubling, up to ``limit``) to hold
+    the largest. Counting from the chunk's smallest value keeps the temporary as small as
+    the chunk's range of values."""
+    if v.size == 0:
+        return counts
+    lo = int(v.min())
+    bc = np.bincount(v - lo)
+    need = lo + bc.size
+    if need > counts.size:
+        size = 2 * counts.size if limit is None else min(2 * counts.size, limit)
+        grown = np.zeros(max(need, size), dtype=np.int64)
+        grown[:counts.size] = counts
+        counts = grown
+    counts[lo:need] += bc
+    return counts
 
 
 @dataclass(frozen=True)

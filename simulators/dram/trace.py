@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 FORMATS = ("dramsim3", "stl")
-BLOCK_BYTES = 16 << 20  #: bytes of text parsed at a time
+BLOCK_BYTES = 4 << 20  #: bytes of text parsed at a time
 _GZIP_MAGIC = b"\x1f\x8b"
 
 _HEX = r"(?:0[xX])?([0-9a-fA-F]+)"
