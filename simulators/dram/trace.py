@@ -89,9 +89,9 @@ def _open(p: Path):
     return f
 
 
-def _read(p: Path, f, size: int) -> bytes:
+def _readinto(p: Path, f, view) -> int:
     try:
-        return f.read(size)
+        return f.readinto(view)
     except (OSError, EOFError) as e:
         raise TraceFormatError(f"{p}: corrupt gzip data ({e})") from None
 
@@ -329,32 +329,34 @@ def iter_trace(path, format: str | None = None,  # noqa: A002 - public keyword
     total = 0
     last = -1
     line0 = 0
+    buf = bytearray(block_bytes)  # one buffer for the whole file: no per-block allocations
+    filled = 0
+    eof = False
     with _open(p) as f:
-        carry = b""
-        while True:
-            data = _read(p, f, block_bytes)
-            buf = carry + data if carry else data
-            if data:
-                cut = buf.rfind(b"\n") + 1
-                if cut == 0:  # no complete line yet
-                    carry = buf
-                    continue
-                block, carry = buf[:cut], buf[cut:]
-            else:
-                block, carry = buf, b""
-            if block:
+        while not eof:
+            with memoryview(buf) as view:
+                got = _readinto(p, f, view[filled:])
+            filled += got
+            eof = got == 0
+            if not eof and filled < len(buf):
+                continue
+            cut = filled if eof else buf.rfind(b"\n", 0, filled) + 1
+            if cut == 0:  # a line longer than the buffer: make room
+                buf.extend(bytes(len(buf)))
+                continue
+            if cut:
                 if fmt is None:
-                    fmt = _detect(p, block[:4096].decode("utf-8", errors="replace"))
-                addr, isw, cyc, bad = _parse_block(np.frombuffer(block, dtype=np.uint8),
+                    fmt = _detect(p, bytes(buf[:min(cut, 4096)]).decode("utf-8", "replace"))
+                addr, isw, cyc, bad = _parse_block(np.frombuffer(buf, np.uint8, cut),
                                                    fmt == "stl")
                 text = None
                 if bad >= 0:
-                    (addr, isw, cyc), text = _regex_block(p, block, fmt, line0)
+                    (addr, isw, cyc), text = _regex_block(p, bytes(buf[:cut]), fmt, line0)
                 if cyc.size:
                     dec = np.flatnonzero(np.diff(cyc) < 0) + 1
                     k = 0 if cyc[0] < last else (int(dec[0]) if dec.size else -1)
                     if k >= 0:
-                        text = text if text is not None else _text(p, block, line0)
+                        text = text if text is not None else _text(p, bytes(buf[:cut]), line0)
                         prev = last if k == 0 else cyc[k - 1]
                         raise TraceFormatError(
                             f"{p}:{line0 + _content_lines(text)[k]}: cycle {cyc[k]} is "
@@ -363,9 +365,9 @@ def iter_trace(path, format: str | None = None,  # noqa: A002 - public keyword
                     last = int(cyc[-1])
                     total += cyc.size
                     yield Trace(addr, isw, cyc, name)
-                line0 += block.count(b"\n")
-            if not data:
-                break
+                line0 += buf.count(b"\n", 0, cut)
+            buf[:filled - cut] = buf[cut:filled]  # the unfinished line moves to the front
+            filled -= cut
     if total == 0:
         raise TraceFormatError(f"{p}: the trace is empty (no request lines); expected lines "
                                f"like {_EXPECTED[fmt or 'dramsim3']}")
