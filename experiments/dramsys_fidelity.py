@@ -72,7 +72,7 @@ def equivalence() -> list[dict]:
     for t in TRACES:
         tr = dram_workloads.load(t)
         for name, d3 in (("same depth (8)", Dramsim3Like(trans_queue_size=8,
-                                                         write_buffer_size=8)),
+                                                         write_buf_size=8)),
                          ("DRAMsim3 default (32)", Dramsim3Like())):
             a, b = simulate(tr, controller=d3), simulate(tr, controller=eq)
             out.append({"trace": t, "dramsim3_like": name,

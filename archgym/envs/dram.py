@@ -53,22 +53,15 @@ from archgym.errors import ArchGymError
 from archgym.evaluator import Evaluator, MetricSpec
 from archgym.objectives import parse
 from archgym.space import Categorical, DesignSpace, Ordinal
-from simulators.dram import KNOBS, PRESETS, ControllerConfig, simulate
+from simulators.dram import DEFAULTS, KNOBS, PRESETS, ControllerConfig, simulate
 from simulators.dram.trace import Trace, read_trace
 from workloads import dram as dram_workloads
-
-#: DRAMSys' example controller configuration, used where a knob is not searched.
-DEFAULTS: dict[str, Any] = {
-    "PagePolicy": "Open", "Scheduler": "FrFcfs", "SchedulerBuffer": "Bankwise",
-    "RequestBufferSize": 8, "RespQueue": "Fifo", "RefreshPolicy": "AllBank",
-    "RefreshMaxPostponed": 1, "RefreshMaxPulledin": 1, "Arbiter": "Simple",
-    "MaxActiveTransactions": 128,
-}
 
 
 def knob_space(fixed: Mapping[str, Any] | None = None,
                values: Mapping[str, Sequence[Any]] | None = None) -> DesignSpace:
-    """DRAMGym's knobs, minus the ``fixed`` ones, with value sets optionally narrowed."""
+    """DRAMGym's knobs, minus the ``fixed`` ones, with value sets optionally narrowed; knobs
+    not searched take :data:`simulators.dram.DEFAULTS` (DRAMSys' example configuration)."""
     fixed, values = dict(fixed or {}), dict(values or {})
     for name in (*fixed, *values):
         if name not in KNOBS:
@@ -123,7 +116,7 @@ class DramEvaluator(Evaluator):
                                     trace.cycle.tobytes())
         self.device, self.mapping, self.fixed = PRESETS[device], mapping, dict(fixed)
         d = self.device
-        floor_power = d.VDD * d.IDD3N * d.devices_per_rank * d.ranks  # mW
+        floor_power = d.VDD * d.IDD3N * d.devices_per_rank * d.ranks * d.channels  # mW
         #: time the trace spans (its last arrival), the natural unit of its energy
         self.duration_ns = duration_ns = float(trace.cycle[-1] + 1) * d.tCK_ns
         self.metric_specs = (

@@ -4,8 +4,8 @@
 >>> res = simulate(trace, device="DDR4_8Gb_x8_2400", controller="dramsim3_like")  # doctest: +SKIP
 >>> res.to_dict()  # doctest: +SKIP
 
-See ``controller.simulate`` for the model and ``docs/dram-fidelity.md`` for how it compares
-with DRAMsim3.
+See ``run.simulate`` for the driver, ``engine_dramsim3`` / ``engine_dramsys`` for the models
+and ``docs/dram-fidelity.md`` for how they compare with DRAMsim3 and DRAMSys.
 
 The names below load on first use (PEP 562), so importing a light submodule such as
 ``simulators.dram.device`` (the device presets the PIM simulator reuses) does not compile the
@@ -21,17 +21,20 @@ from typing import Any
 _EXPORTS = {
     "CMD_DTYPE": "commands",
     "CONTROLLER_PRESETS": "controller",
+    "DEFAULTS": "controller",
     "KNOBS": "controller",
     "NUM_CONFIGS": "controller",
     "ControllerConfig": "controller",
+    "ControllerOptionError": "controller",
     "Dramsim3Like": "controller",
-    "simulate": "controller",
+    "simulate": "run",
     "PRESETS": "device",
     "DeviceSpec": "device",
     "AddressMapping": "mapping",
     "EnergyBreakdown": "power",
     "increments": "power",
     "DramResult": "result",
+    "LatencyHistogram": "result",
     "Trace": "trace",
     "TraceFormatError": "trace",
     "read_trace": "trace",

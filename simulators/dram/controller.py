@@ -1,47 +1,29 @@
-"""Memory-controller configuration and the ``simulate`` entry point.
+"""Memory-controller configurations: DRAMGym's DRAMSys knobs and DRAMsim3's controller.
 
 Two controllers share one JEDEC timing model (``timing.py``) and one event-driven style (time
 jumps to the next cycle at which something can happen; the loops are numba-compiled):
 
-- ``"dramsim3_like"``: DRAMsim3's default controller, used to check fidelity against the
-  published DRAMsim3 figures (``engine_dramsim3.py``);
+- :class:`Dramsim3Like` (preset ``"dramsim3_like"``): DRAMsim3's controller with its own
+  options, under DRAMsim3's names (``engine_dramsim3.py``); checked against DRAMsim3 runs;
 - :class:`ControllerConfig`: the ten DRAMSys controller knobs that ArchGym's DRAMGym
   exposes, with their exact value sets (``KNOBS``), each modelled after what it does in
-  DRAMSys (``engine_dramsys.py``).
+  DRAMSys (``engine_dramsys.py``). :data:`DEFAULTS` is DRAMSys' example configuration, the
+  one source of defaults for ``simulate`` and DRAM-v0.
 
 Sources: M. Jung et al. / L. Steiner et al., "DRAMSys4.0: A Fast and Cycle-Accurate
 SystemC/TLM-Based DRAM Simulator", SAMOS 2020 and IJPP 2022; S. Krishnan et al., "ArchGym: An
 Open-Source Gymnasium for Machine Learning Assisted Architecture Design", ISCA 2023 (DRAMGym
-parameter space); S. Li et al., "DRAMsim3", IEEE CAL 2020.
+parameter space); S. Li et al., "DRAMsim3", IEEE CAL 2020, and its source (commit 29817593:
+``configuration.cc`` for the option names and defaults).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
-
-import numpy as np
-
-from simulators.dram.commands import CMD_DTYPE
-from simulators.dram.device import PRESETS, DeviceSpec
-from simulators.dram.engine_dramsim3 import run_dramsim3
-from simulators.dram.engine_dramsys import run_dramsys
-from simulators.dram.mapping import AddressMapping, BitMapping
-from simulators.dram.power import energy
-from simulators.dram.result import DramResult, nearest_rank
-from simulators.dram.timing import (
-    K_ACT,
-    K_HIT,
-    K_PRE,
-    K_PREA,
-    K_PREA_BANKS,
-    K_RD,
-    K_REF,
-    K_WR,
-    timing_vector,
-)
 
 _POW2 = (1, 2, 4, 8, 16, 32, 64, 128)
 
@@ -61,6 +43,19 @@ KNOBS: dict[str, tuple] = {
 
 NUM_CONFIGS = math.prod(len(v) for v in KNOBS.values())  # 442,368
 
+#: DRAMSys' example controller configuration (``configs/mcconfig/fr_fcfs.json`` of DRAMSys
+#: v5.1, the file its DDR4 example uses) over DRAMGym's ten knobs. DRAMSys sets
+#: RefreshMaxPostponed = RefreshMaxPulledin = 0, outside DRAMGym's value set (1, 2, 4, 8):
+#: the nearest DRAMGym value, 1, stands in (``ControllerConfig`` accepts 0 too, for DRAMSys'
+#: own files). ``simulate`` and DRAM-v0 both start from it.
+DEFAULTS: dict[str, Any] = {
+    "PagePolicy": "Open", "Scheduler": "FrFcfs", "SchedulerBuffer": "Bankwise",
+    "RequestBufferSize": 8, "RespQueue": "Fifo", "RefreshPolicy": "AllBank",
+    "RefreshMaxPostponed": 1, "RefreshMaxPulledin": 1, "Arbiter": "Simple",
+    "MaxActiveTransactions": 128,
+}
+
+
 #: integer knobs: the range DRAMSys accepts (refresh flexibility capped at JEDEC's 8)
 INT_KNOBS: dict[str, tuple[int, int]] = {
     "RequestBufferSize": (1, 1 << 20),
@@ -77,7 +72,7 @@ class ControllerConfig:
     ``KNOBS`` lists DRAMGym's value sets (the design space); the integer knobs accept any
     value DRAMSys does (RequestBufferSize and MaxActiveTransactions >= 1, RefreshMaxPostponed
     and RefreshMaxPulledin 0..8, JEDEC's limit), so DRAMSys's own configurations load too.
-    See ``engine_dramsys`` for the model; in short:
+    Defaults are :data:`DEFAULTS`. See ``engine_dramsys`` for the model; in short:
 
     PagePolicy
         ``Open`` keeps a row open until a request to another row needs the bank;
@@ -106,16 +101,16 @@ class ControllerConfig:
         order. MaxActiveTransactions has no effect with ``Simple`` (as in DRAMSys).
     """
 
-    PagePolicy: str = "Open"
-    Scheduler: str = "FrFcfs"
-    SchedulerBuffer: str = "Bankwise"
-    RequestBufferSize: int = 8
-    RespQueue: str = "Fifo"
-    RefreshPolicy: str = "AllBank"
-    RefreshMaxPostponed: int = 8
-    RefreshMaxPulledin: int = 8
-    Arbiter: str = "Simple"
-    MaxActiveTransactions: int = 128
+    PagePolicy: str = DEFAULTS["PagePolicy"]
+    Scheduler: str = DEFAULTS["Scheduler"]
+    SchedulerBuffer: str = DEFAULTS["SchedulerBuffer"]
+    RequestBufferSize: int = DEFAULTS["RequestBufferSize"]
+    RespQueue: str = DEFAULTS["RespQueue"]
+    RefreshPolicy: str = DEFAULTS["RefreshPolicy"]
+    RefreshMaxPostponed: int = DEFAULTS["RefreshMaxPostponed"]
+    RefreshMaxPulledin: int = DEFAULTS["RefreshMaxPulledin"]
+    Arbiter: str = DEFAULTS["Arbiter"]
+    MaxActiveTransactions: int = DEFAULTS["MaxActiveTransactions"]
 
     def __post_init__(self) -> None:
         for name, allowed in KNOBS.items():
@@ -158,185 +153,175 @@ class ControllerConfig:
             yield ControllerConfig(**dict(zip(KNOBS, vals, strict=True)))
 
 
+#: DRAMsim3's option values, in the order of the engine's integer codes.
+DRAMSIM3_CHOICES: dict[str, tuple[str, ...]] = {
+    "row_buf_policy": ("OPEN_PAGE", "CLOSE_PAGE"),
+    "queue_structure": ("PER_BANK", "PER_RANK"),
+    "refresh_policy": ("RANK_LEVEL_STAGGERED", "RANK_LEVEL_SIMULTANEOUS",
+                       "BANK_LEVEL_STAGGERED"),
+}
+#: DRAMGym knob -> (DRAMsim3 option, {knob value: option value}) where they mean the same.
+DRAMGYM_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "PagePolicy": ("row_buf_policy", {"Open": "OPEN_PAGE", "Closed": "CLOSE_PAGE"}),
+    "RefreshPolicy": ("refresh", {"AllBank": True, "NoRefresh": False}),
+}
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+class ControllerOptionError(ValueError):
+    """A controller option that does not exist or has a value outside its allowed set."""
+
+
 @dataclass(frozen=True)
 class Dramsim3Like:
-    """DRAMsim3's default controller (see ``engine_dramsim3``): queue sizes and thresholds."""
+    """DRAMsim3's controller (``engine_dramsim3``), configured by DRAMsim3's own options.
 
-    trans_queue_size: int = 32
-    write_buffer_size: int = 32
+    row_buf_policy
+        ``OPEN_PAGE`` keeps rows open; ``CLOSE_PAGE`` sends every read / write with
+        auto-precharge (RDA / WRA).
+    queue_structure
+        ``PER_BANK``: one command queue per bank; ``PER_RANK``: one per rank.
+    cmd_queue_size, trans_queue_size
+        Entries per command queue; entries of the read (transaction) queue.
+    unified_queue
+        One transaction queue (``trans_queue_size``) for reads and writes, served in order
+        (no write buffer, no write drain).
+    write_buf_size
+        Write-buffer entries. DRAMsim3 (29817593) reads this key but sizes its write buffer
+        by ``trans_queue_size``; None (the default) does the same.
+    refresh_policy
+        ``RANK_LEVEL_STAGGERED``: an all-bank REF every tREFI / ranks, rank after rank;
+        ``RANK_LEVEL_SIMULTANEOUS``: every rank each tREFI (DRAMsim3 refreshes only the
+        first rank under this policy, a bug we do not copy); ``BANK_LEVEL_STAGGERED``: a
+        same-bank REFsb every tREFIsb, for devices whose standard has one (DDR5).
+    aggressive_precharging_enabled
+        Close an idle open bank (no queued request for its row) in a cycle with no other
+        command: DRAMsim3's option as it behaved until 2017 (commit 49585fc); later
+        versions read the key and ignore it.
+    row_hit_cap, write_drain_threshold, refresh
+        Constants of DRAMsim3's code (4 hits before a conflict may close a row; a write drain
+        starts above 8 buffered writes when every command queue is empty; refresh on),
+        named here. ``refresh=False`` (DRAMGym's ``RefreshPolicy=NoRefresh``) turns refresh
+        off, which DRAMsim3 cannot.
+    """
+
+    row_buf_policy: str = "OPEN_PAGE"
+    queue_structure: str = "PER_BANK"
     cmd_queue_size: int = 8
+    trans_queue_size: int = 32
+    unified_queue: bool = False
+    write_buf_size: int | None = None
+    refresh_policy: str = "RANK_LEVEL_STAGGERED"
+    aggressive_precharging_enabled: bool = False
     row_hit_cap: int = 4
     write_drain_threshold: int = 8
     refresh: bool = True
+
+    def __post_init__(self) -> None:
+        for name, allowed in DRAMSIM3_CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ControllerOptionError(
+                    f"dramsim3_like option {name}={getattr(self, name)!r} is not allowed; "
+                    f"allowed values: {', '.join(allowed)}")
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.type == "bool" and not isinstance(v, bool):
+                raise ControllerOptionError(
+                    f"dramsim3_like option {f.name}={v!r} must be True or False")
+            if f.type.startswith("int") and v is not None and (
+                    isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ControllerOptionError(
+                    f"dramsim3_like option {f.name}={v!r} must be a positive integer")
+
+    @property
+    def write_buffer_entries(self) -> int:
+        return self.trans_queue_size if self.write_buf_size is None else self.write_buf_size
+
+    def with_options(self, options: dict[str, Any], where: str = "") -> Dramsim3Like:
+        """A copy with ``options`` applied: DRAMsim3 names (values may be strings, as read
+        from ``--set`` or an ``.ini``) or the DRAMGym knobs that mean the same thing
+        (``PagePolicy`` Open/Closed, ``RefreshPolicy`` AllBank/NoRefresh)."""
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        changes: dict[str, Any] = {}
+        at = f"{where}: " if where else ""
+        for key, value in options.items():
+            if key in DRAMGYM_ALIASES:
+                name, values = DRAMGYM_ALIASES[key]
+                if value not in values:
+                    raise ControllerOptionError(
+                        f"{at}{key}={value!r} has no dramsim3_like equivalent; allowed: "
+                        f"{', '.join(values)}")
+                changes[name] = values[value]
+                continue
+            if key not in fields:
+                raise ControllerOptionError(
+                    f"{at}unknown dramsim3_like option {key!r}; options: {', '.join(fields)}"
+                    f"; DRAMGym knobs with the same meaning: {', '.join(DRAMGYM_ALIASES)}")
+            changes[key] = _coerce(key, value, fields[key].type, at)
+        try:
+            return dataclasses.replace(self, **changes)
+        except ControllerOptionError as e:
+            raise ControllerOptionError(f"{at}{e}") from None
+
+    def codes(self) -> tuple[int, ...]:
+        """The option vector handed to the compiled engine (``engine_dramsim3.O_*``)."""
+        return (DRAMSIM3_CHOICES["row_buf_policy"].index(self.row_buf_policy),
+                DRAMSIM3_CHOICES["queue_structure"].index(self.queue_structure),
+                self.cmd_queue_size, self.trans_queue_size, int(self.unified_queue),
+                self.write_buffer_entries,
+                DRAMSIM3_CHOICES["refresh_policy"].index(self.refresh_policy),
+                int(self.refresh), int(self.aggressive_precharging_enabled), self.row_hit_cap,
+                self.write_drain_threshold)
+
+
+def _coerce(key: str, value: Any, kind: str, at: str) -> Any:
+    """A string option value (from ``--set`` or an ``.ini``) as the field's type."""
+    if not isinstance(value, str):
+        return value
+    v = value.strip()
+    if kind == "bool":
+        if v.lower() in _TRUE:
+            return True
+        if v.lower() in _FALSE:
+            return False
+        raise ControllerOptionError(f"{at}{key}={value!r} must be true or false")
+    if kind.startswith("int"):
+        if kind.endswith("None") and v.lower() == "none":
+            return None
+        try:
+            return int(v)
+        except ValueError:
+            raise ControllerOptionError(
+                f"{at}{key}={value!r} must be a positive integer") from None
+    return v
 
 
 CONTROLLER_PRESETS: dict[str, Dramsim3Like] = {"dramsim3_like": Dramsim3Like()}
 
 
-def _device(device: str | DeviceSpec) -> DeviceSpec:
-    if isinstance(device, DeviceSpec):
-        return device
-    if device not in PRESETS:
-        raise ValueError(f"unknown DRAM device {device!r}; presets: {', '.join(PRESETS)}")
-    return PRESETS[device]
-
-
-def _controller(controller) -> tuple[Dramsim3Like | ControllerConfig, str | dict]:
+def controller_config(controller, options: dict[str, Any] | None = None):
+    """Normalise what ``simulate`` accepts: a preset name, a :class:`Dramsim3Like`, a
+    :class:`ControllerConfig` or a DRAMGym knob dict; ``options`` (``--set`` pairs) go to
+    the preset's options or on top of the knobs. Returns (config, name for the result)."""
+    options = dict(options or {})
     if isinstance(controller, str):
         if controller not in CONTROLLER_PRESETS:
             raise ValueError(
                 f"unknown controller {controller!r}; presets: {', '.join(CONTROLLER_PRESETS)},"
-                " or pass a ControllerConfig / knob dict"
-            )
-        return CONTROLLER_PRESETS[controller], controller
+                " or pass a ControllerConfig / knob dict")
+        ctrl = CONTROLLER_PRESETS[controller].with_options(options)
+        return ctrl, controller if not options else {controller: asdict(ctrl)}
+    if isinstance(controller, Dramsim3Like):
+        ctrl = controller.with_options(options)
+        return ctrl, asdict(ctrl)
+    if controller is None:
+        controller = {}
     if isinstance(controller, dict):
-        controller = ControllerConfig.from_dict(controller)
+        controller = ControllerConfig.from_dict({**DEFAULTS, **controller, **options})
+    elif isinstance(controller, ControllerConfig) and options:
+        controller = ControllerConfig.from_dict({**controller.to_dict(), **options})
     if isinstance(controller, ControllerConfig):
         return controller, controller.to_dict()
-    if isinstance(controller, Dramsim3Like):
-        return controller, asdict(controller)
-    raise TypeError(f"controller must be a preset name, ControllerConfig or dict, not "
-                    f"{type(controller).__name__}")
-
-
-def _run_channel(arr, isw, fb, row, col, P, ctrl, record):
-    """Run one channel; returns (accept, finish, received, counters, standby, log, end):
-    the cycles a request reaches the controller, its response leaves it, the requester has
-    it."""
-    if isinstance(ctrl, Dramsim3Like):
-        acc, done, cnt, stby, lg, nlog, end = run_dramsim3(
-            arr, isw, fb, row, col, P, ctrl.trans_queue_size, ctrl.write_buffer_size,
-            ctrl.cmd_queue_size, ctrl.row_hit_cap, ctrl.write_drain_threshold, ctrl.refresh,
-            record)
-        return acc, done, done, cnt, stby, lg[:nlog], end
-    k = ctrl.code
-    acc, resp, recv, cnt, stby, lg, nlog, end = run_dramsys(
-        arr, isw, fb, row, col, P, k("PagePolicy"), k("Scheduler"), k("SchedulerBuffer"),
-        k("RequestBufferSize"), k("RespQueue"), ctrl.RefreshPolicy == "AllBank",
-        k("RefreshMaxPostponed"), k("RefreshMaxPulledin"), k("Arbiter"),
-        k("MaxActiveTransactions"), record)
-    return acc, resp, recv, cnt, stby, lg[:nlog], end
-
-
-def simulate(
-    trace,
-    device: str | DeviceSpec = "DDR4_8Gb_x8_2400",
-    controller: str | ControllerConfig | dict[str, Any] = "dramsim3_like",
-    mapping: str | AddressMapping | BitMapping = "rochrababgco",
-    record_commands: bool = False,
-) -> DramResult:
-    """Simulate a request trace on one DRAM device configuration.
-
-    Parameters
-    ----------
-    trace : ``simulators.dram.trace.Trace`` (``addr`` uint64 byte addresses, ``is_write``
-        bool, ``cycle`` non-decreasing int64 arrival cycles in memory clock cycles).
-    device : preset name (see ``PRESETS``) or a DeviceSpec.
-    controller : ``"dramsim3_like"``, a :class:`ControllerConfig` or a knob dict.
-    mapping : DRAMsim3-style mapping string (MSB -> LSB), an AddressMapping, or a BitMapping
-        (DRAMSys's bit-level format, see ``dramsys_config``).
-    record_commands : also return the command log (``CMD_DTYPE``) in ``result.commands``
-        (single-channel devices only).
-
-    Channels are independent, so a multi-channel device is simulated channel by channel and
-    the figures are combined (time = the latest channel's).
-    """
-    dev = _device(device)
-    ctrl, ctrl_name = _controller(controller)
-    amap = AddressMapping(mapping, dev) if isinstance(mapping, str) else mapping
-    if amap.device is not dev:
-        amap = amap.bind(dev)
-    addr = np.asarray(trace.addr, dtype=np.uint64)
-    isw = np.asarray(trace.is_write, dtype=np.bool_)
-    arr = np.asarray(trace.cycle, dtype=np.int64)
-    n = addr.size
-    if not (isw.size == n and arr.size == n):
-        raise ValueError("trace arrays addr, is_write and cycle must have the same length")
-    if n and (np.any(np.diff(arr) < 0) or arr[0] < 0):
-        raise ValueError("trace cycles must be non-negative and non-decreasing")
-    if record_commands and dev.channels > 1:
-        raise ValueError("record_commands needs a single-channel device")
-    f = amap.decode(addr)
-    fb = amap.flat_bank(f)
-    P = timing_vector(dev, "dramsim3" if isinstance(ctrl, Dramsim3Like) else "jedec")
-
-    finish = np.zeros(n, dtype=np.int64)
-    received = np.zeros(n, dtype=np.int64)
-    accept = np.zeros(n, dtype=np.int64)
-    counts = np.zeros(8, dtype=np.int64)
-    active = 0
-    precharged = 0
-    end = 0
-    commands = None
-    for ch in range(dev.channels):
-        sel = np.flatnonzero(f["channel"] == ch) if dev.channels > 1 else np.arange(n)
-        if sel.size == 0:
-            continue
-        acc, fin, recv, cnt, stby, lg, ch_end = _run_channel(
-            arr[sel], isw[sel], fb[sel], f["row"][sel], f["column"][sel], P, ctrl,
-            record_commands)
-        accept[sel] = acc
-        finish[sel] = fin
-        received[sel] = recv
-        counts += cnt
-        precharged += int(stby[:, 0].sum())
-        active += int(stby[:, 1].sum())
-        end = max(end, int(ch_end))
-        if record_commands:
-            commands = np.zeros(lg.shape[0], dtype=CMD_DTYPE)
-            for k, name in enumerate(CMD_DTYPE.names):
-                commands[name] = lg[:, k]
-    if record_commands and commands is None:
-        commands = np.zeros(0, dtype=CMD_DTYPE)
-    # channels that ended early idle (precharged) until the end
-    if dev.channels > 1:
-        precharged = end * dev.ranks * dev.channels - active
-    return _result(dev, amap, ctrl_name, isw, arr, accept, finish, received, counts, active,
-                   precharged, end, commands)
-
-
-def _result(dev, amap, ctrl_name, isw, arrival, accept, finish, received, counts, active,
-            precharged, end, commands) -> DramResult:
-    tck = dev.tCK_ns
-    lat = finish - accept
-    rlat = np.sort(lat[~isw])
-    total = np.sort((received - arrival)[~isw])  # includes waiting to be accepted
-    wlat = lat[isw]
-    n = isw.size
-    e = energy(dev, num_act=int(counts[K_ACT]), num_rd=int(counts[K_RD]),
-               num_wr=int(counts[K_WR]), num_ref=int(counts[K_REF]),
-               active_rank_cycles=active, precharged_rank_cycles=precharged)
-    t_ns = end * tck
-    ncol = int(counts[K_RD] + counts[K_WR])
-    return DramResult(
-        num_reads=int(rlat.size),
-        num_writes=int(wlat.size),
-        avg_read_latency_ns=float(rlat.mean() * tck) if rlat.size else 0.0,
-        p50_read_latency_ns=nearest_rank(rlat, 50) * tck,
-        p90_read_latency_ns=nearest_rank(rlat, 90) * tck,
-        p99_read_latency_ns=nearest_rank(rlat, 99) * tck,
-        max_read_latency_ns=float(rlat[-1] * tck) if rlat.size else 0.0,
-        avg_write_latency_ns=float(wlat.mean() * tck) if wlat.size else 0.0,
-        avg_latency_ns=float(lat.mean() * tck) if n else 0.0,
-        avg_read_latency_cycles=float(rlat.mean()) if rlat.size else 0.0,
-        avg_read_total_latency_ns=float(total.mean() * tck) if total.size else 0.0,
-        p99_read_total_latency_ns=nearest_rank(total, 99) * tck,
-        bandwidth_gbps=n * dev.bytes_per_burst / t_ns if t_ns > 0 else 0.0,
-        row_hit_rate=float(counts[K_HIT]) / ncol if ncol else 0.0,
-        num_act=int(counts[K_ACT]),
-        num_pre=int(counts[K_PRE] + counts[K_PREA_BANKS]),
-        num_prea=int(counts[K_PREA]),
-        num_rd=int(counts[K_RD]),
-        num_wr=int(counts[K_WR]),
-        num_ref=int(counts[K_REF]),
-        energy_pj=e.total_pj,
-        energy_breakdown_pj=e.to_dict(),
-        avg_power_mw=e.total_pj / t_ns if t_ns > 0 else 0.0,
-        sim_cycles=int(end),
-        sim_time_ns=t_ns,
-        device=dev.name,
-        controller=ctrl_name,
-        mapping=amap.spec,
-        commands=commands,
-        read_latency_cycles=rlat,
-    )
+    raise TypeError(f"controller must be a preset name, Dramsim3Like, ControllerConfig or "
+                    f"dict, not {type(controller).__name__}")

@@ -65,6 +65,26 @@ Sources
   one 1.2 V rail), a representative set rather than a vendor datasheet: LPDDR5X's VDD1/VDD2H/
   VDD2L/VDDQ rails are folded into one. ``tRPab`` (all-bank precharge) is what a PREA and a
   PIM all-bank precharge take; the controller engines keep using tRP.
+- DDR5_16Gb_x8_4800: one DDR5 DIMM of 16 Gb x8 devices, 2 ranks (2Rx8, 32 GB): JEDEC
+  JESD79-5 splits it into two independent 32-bit sub-channels (``channels=2``, four x8
+  devices each, own command bus), BL16 (64 B per burst, 8 clock cycles), 8 bank groups x 4
+  banks, 65,536 rows x 1024 columns (1 KB page). DDR5-4800B speed bin (JESD79-5, as tabled in
+  AnandTech's "Insights into DDR5 Sub-timings and Latencies", 2020): tCK 0.416 ns, CL 40,
+  tRCD = tRP = 16 ns (39), CWL = CL - 2 (38); tRAS 32 ns (77); tRTP max(12 nCK, 7.5 ns)
+  (18); tWR 30 ns (72); tCCD_S 8 nCK; tCCD_L max(8 nCK, 5 ns) (12); tCCD_L_WR max(16 nCK,
+  10 ns) (24, x8 without read-modify-write); tWTR_S max(4 nCK, 2.5 ns) (6), tWTR_L max(16
+  nCK, 10 ns) (24); tRRD_S 8 nCK, tRRD_L max(8 nCK, 5 ns) (12); tFAW (1 KB page) max(32
+  nCK, 13.333 ns) (32); tRFC1 295 ns (708), tREFI 3.9 us (9360) for all-bank REF in normal
+  refresh mode; same-bank REFsb (fine-granularity mode, tREFI2 = 1.95 us): tRFCsb 130 ns
+  (312), one REFsb per bank index per tREFI2, so tREFIsb = tREFI2 / 4 = 487.5 ns (1170)
+  between REFsb of one rank; the same figures as Ramulator 2's ``DDR5.cpp`` (tRFC1, tRFCsb,
+  tREFI tables; its rank switch nCS = 2 gives tRTRS). Currents: VDD 1.1 V, IDD0 122,
+  IDD2N 92, IDD3N 142, IDD4R 530, IDD4W 479, IDD5B 277, IDD5C (same-bank refresh) 135 mA:
+  Micron's 16Gb DDR5 die-revision-A data sheet at DDR5-4800 as quoted in gem5's
+  ``dram_interfaces/ddr5.py``. DDR5's IDD0 is below its IDD3N, so the Micron TN-41-01 ACT
+  term would be negative: energy uses DRAMPower's DDR5 bank-wise terms (``power.py``).
+  Simplifications: the VPP and VDDQ rails are not counted; tREFSBRD (REFsb to ACT of another
+  bank) is not modelled (Ramulator 2 omits it too); no RFM / DRFM.
 """
 
 from __future__ import annotations
@@ -130,6 +150,22 @@ class DeviceSpec:
     # read / write DQS preamble (JEDEC DDR4 1 tCK mode; used by the "jedec" turnaround rules)
     tRPRE: int = 1
     tWPRE: int = 1
+    # PRE to PRE of another bank of the rank (LPDDR4); 0 where the standard has none
+    tPPD: int = 0
+    # WR to WR in the same bank group when longer than tCCD_L (DDR5 tCCD_L_WR); 0: tCCD_L
+    tCCD_L_WR: int = 0
+    # same-bank refresh (REFsb): 0 where the standard has none
+    tRFCsb: int = 0
+    tREFIsb: int = 0
+    IDD5sb: float = 0.0
+    # "micron": Micron TN-41-01 / DRAMsim3 increments; "drampower5": DRAMPower's DDR5
+    # bank-wise ACT/PRE and REFsb terms (see power.py)
+    power_model: str = "micron"
+
+    @property
+    def tCCD_L_WR_eff(self) -> int:
+        """WR to WR in the same bank group: tCCD_L_WR where the standard has it."""
+        return max(self.tCCD_L, self.tCCD_L_WR)
 
     @property
     def devices_per_rank(self) -> int:
@@ -172,7 +208,8 @@ class DeviceSpec:
 
     @property
     def peak_bandwidth_gbps(self) -> float:
-        return self.bytes_per_burst / (self.burst_cycles * self.tCK_ns)
+        """Peak data rate of all channels together."""
+        return self.channels * self.bytes_per_burst / (self.burst_cycles * self.tCK_ns)
 
     def replace(self, **changes) -> DeviceSpec:
         return dataclasses.replace(self, **changes)
@@ -268,3 +305,19 @@ PRESETS: dict[str, DeviceSpec] = {
     p.name: p for p in (DDR4_8Gb_x8_2400, DDR3_4Gb_x8_1600, LPDDR4_8Gb_x16_3200, HBM2_PC_2000,
                         GDDR6_8Gb_x16_16000, LPDDR5X_16Gb_x16_7500)
 }
+
+DDR5_16Gb_x8_4800 = DeviceSpec(
+    name="DDR5_16Gb_x8_4800",
+    protocol="DDR5",
+    source="JESD79-5 DDR5-4800B (40-39-39); Micron 16Gb DDR5 die rev. A IDD (as gem5 quotes)",
+    tCK_ns=0.416,
+    CL=40, CWL=38, AL=0, BL=16,
+    tRCD=39, tRP=39, tRAS=77, tRTP=18, tWR=72,
+    tWTR_S=6, tWTR_L=24, tCCD_S=8, tCCD_L=12, tRRD_S=8, tRRD_L=12, tFAW=32,
+    tRTRS=2, tRFC=708, tREFI=9360,
+    bankgroups=8, banks_per_group=4, rows=65536, columns=1024,
+    device_width=8, bus_width=32, ranks=2, channels=2,
+    VDD=1.1, IDD0=122, IDD2N=92, IDD3N=142, IDD4R=530, IDD4W=479, IDD5=277,
+    tCCD_L_WR=24, tRFCsb=312, tREFIsb=1170, IDD5sb=135, power_model="drampower5",
+)
+PRESETS[DDR5_16Gb_x8_4800.name] = DDR5_16Gb_x8_4800

@@ -29,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from simulators.dram.controller import INT_KNOBS, KNOBS, ControllerConfig, simulate
+from simulators.dram.controller import INT_KNOBS, KNOBS, ControllerConfig
 from simulators.dram.device import DeviceSpec
 from simulators.dram.mapping import AddressMapping, BitMapping
+from simulators.dram.run import simulate
 
 __all__ = [
     "DramsysConfigError",

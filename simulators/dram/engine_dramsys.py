@@ -41,6 +41,12 @@ follow RDA / WRA after tRTP + tRP or WL + BL/2 + tWR + tRP alone). Timing is ``t
 Returned times: ``present`` (the request reaches the controller: DRAMSys's REQ phase),
 ``resp`` (the controller's BEGIN_RESP) and ``recv`` (the player receives the response; the
 last one ends the simulation, DRAMSys's "Total Time").
+
+Speed: each bank keeps the request its bank machine would serve next, that request's
+command and the cycle the command may issue, recomputed only when the bank's list, its open
+row or (``FrFcfsGrp``) the preferred direction changes, or when a command moves the timing
+(RD/WR: every bank; ACT, REF, PREA: the rank; PRE: the bank), so a cycle costs a look-up
+per bank instead of a scan of every buffered request.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ from simulators.dram.timing import (
     P_RANKS,
     P_RL,
     P_WL,
+    P_tPPD,
     P_tREFI,
     P_tRP,
     close_standby,
@@ -192,6 +199,12 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
     bcap = 2 * bufsize if buf == BUF_READWRITE else bufsize + 1
     bq = np.empty((nb, bcap), dtype=np.int64)
     bq_n = np.zeros(nb, dtype=np.int64)
+    # each bank's next request and command, kept until its list, row or direction changes
+    pk_e = np.zeros(nb, dtype=np.int64)
+    pk_c = np.zeros(nb, dtype=np.int64)
+    pk_ok = np.zeros(nb, dtype=np.bool_)
+    pk_t = np.zeros(nb, dtype=np.int64)  # ... and the cycle its command may issue
+    tk_ok = np.zeros(nb, dtype=np.bool_)
     occ = np.zeros(4, dtype=np.int64)  # buffer occupancy: total, reads, writes, last bank
     rank_pend = np.zeros(ranks, dtype=np.int64)
 
@@ -262,6 +275,7 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                 present[nacq] = max(arr[nacq], e_last)
         if nacq < n and 0 <= present[nacq] < now and \
                 _take(nacq, buf, bufsize, fb, isw, bq, bq_n, occ, rank_pend, nbr):
+            pk_ok[fb[nacq]] = False
             e_last = now
             nacq += 1
         # 3. refresh managers (DRAMSys RefreshManagerAllBank)
@@ -311,6 +325,8 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
             _flush_closes(r, now, nbr, close_at, open_cnt, last_chg, stby)
             issue(c, 0, r, now, -1, P, nxt, open_row, hits, faw, faw_i, ref_ready,
                   open_cnt, last_chg, stby, cnt)
+            pk_ok[r * nbr:(r + 1) * nbr] = False
+            tk_ok[:] = False
             if record:
                 lg = log_cmd(lg, nlog, now, c, 0, r, -1, -1, -1, P)
                 nlog += 1
@@ -334,16 +350,27 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                 m = bq_n[q]
                 if m == 0 or blocked[q // nbr]:
                     continue
-                orow = open_row[q]
-                e = _pick(bq, q, m, row, col, isw, orow, sched, last_dir)
+                if not pk_ok[q]:
+                    orow = open_row[q]
+                    e = _pick(bq, q, m, row, col, isw, orow, sched, last_dir)
+                    i = bq[q, e]
+                    if orow < 0:
+                        c = ACT
+                    elif orow == row[i]:
+                        c = WR if isw[i] else RD
+                    else:
+                        c = PRE
+                    pk_e[q] = e
+                    pk_c[q] = c
+                    pk_ok[q] = True
+                    tk_ok[q] = False
+                e = pk_e[q]
+                c = pk_c[q]
                 i = bq[q, e]
-                if orow < 0:
-                    c = ACT
-                elif orow == row[i]:
-                    c = WR if isw[i] else RD
-                else:
-                    c = PRE
-                t = ready_at(c, q, P, nxt, faw, faw_i)
+                if not tk_ok[q]:
+                    pk_t[q] = ready_at(c, q, P, nxt, faw, faw_i)
+                    tk_ok[q] = True
+                t = pk_t[q]
                 if t > now:
                     if t < tmin:
                         tmin = t
@@ -364,6 +391,13 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                     _flush_closes(r, now, nbr, close_at, open_cnt, last_chg, stby)
                 issue(c, q, r, now, rw, P, nxt, open_row, hits, faw, faw_i, ref_ready,
                       open_cnt, last_chg, stby, cnt)
+                pk_ok[q] = False
+                if sched == SCHED_FRFCFS_GRP and c in (RD, WR) and isw[i] != last_dir:
+                    pk_ok[:] = False  # the preferred direction changes for every bank
+                if c == ACT or (c == PRE and P[P_tPPD]):  # tRRD, tFAW, tPPD: the rank
+                    tk_ok[r * nbr:(r + 1) * nbr] = False
+                elif c != PRE:  # RD/WR: every bank
+                    tk_ok[:] = False
                 issued = True
                 logc = c
                 if c in (RD, WR):
@@ -419,6 +453,7 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                 # a RD/WR freed room: the waiting request is taken now, END_REQ next cycle
                 if c in (RD, WR) and nacq < n and 0 <= present[nacq] < now and \
                         _take(nacq, buf, bufsize, fb, isw, bq, bq_n, occ, rank_pend, nbr):
+                    pk_ok[fb[nacq]] = False
                     e_last = now + 1
                     nacq += 1
         # 5. next cycle at which anything can happen

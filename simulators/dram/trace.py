@@ -8,9 +8,10 @@ Two text formats, one request per line, cycles in memory clock cycles:
   parentheses (``(64)``) before the address is accepted too (newer DRAMSys players).
 
 Blank lines and ``#`` comments are skipped. Files may be gzip-compressed (recognised by their
-magic bytes, whatever the name). The reader parses the whole file with one regular expression
-and vectorised numpy conversions (about a million lines a second); only when that fast path
-finds a bad line does it scan line by line, to name the first bad line and what it expected.
+magic bytes, whatever the name). The reader streams the file in blocks (:func:`iter_trace`)
+and parses each with a compiled byte scanner (tens of millions of lines a second); only when
+that scanner meets a line it does not accept does it take the regular-expression path, to name
+the first bad line and what it expected.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ import gzip
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 FORMATS = ("dramsim3", "stl")
+BLOCK_BYTES = 4 << 20  #: bytes of text parsed at a time
 _GZIP_MAGIC = b"\x1f\x8b"
 
 _HEX = r"(?:0[xX])?([0-9a-fA-F]+)"
@@ -70,26 +74,33 @@ def _name(p: Path) -> str:
     return n
 
 
-def _bytes(p: Path) -> bytes:
+def _open(p: Path):
+    """The file as a binary stream, decompressed when it starts with the gzip magic."""
     try:
-        raw = p.read_bytes()
+        f = open(p, "rb")  # noqa: SIM115 - returned to the caller's ``with``
     except FileNotFoundError:
         raise FileNotFoundError(f"trace file {p} does not exist") from None
     except IsADirectoryError:
         raise TraceFormatError(f"{p} is a directory, not a trace file") from None
-    if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise TraceFormatError(f"{p}: corrupt gzip data ({e})") from None
-    return raw
+    if f.read(2) == _GZIP_MAGIC:
+        f.seek(0)
+        return gzip.GzipFile(fileobj=f, mode="rb")
+    f.seek(0)
+    return f
 
 
-def _text(p: Path, raw: bytes) -> str:
+def _readinto(p: Path, f, view) -> int:
+    try:
+        return f.readinto(view)
+    except (OSError, EOFError) as e:
+        raise TraceFormatError(f"{p}: corrupt gzip data ({e})") from None
+
+
+def _text(p: Path, raw: bytes, line0: int = 0) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
+        line = line0 + raw[: e.start].count(b"\n") + 1
         raise TraceFormatError(f"{p}:{line}: not a text trace (byte {e.start} is not UTF-8)"
                                ) from None
 
@@ -106,69 +117,144 @@ def _detect(p: Path, text: str) -> str:
     return "stl" if ":" in line.split("#")[0] else "dramsim3"
 
 
-_WS = np.zeros(256, dtype=bool)
-_WS[[9, 10, 13, 32]] = True  # tab, newline, CR, space (as the regex allows)
-_HEXVAL = np.full(256, 255, dtype=np.uint8)
-for _i, _c in enumerate(b"0123456789abcdef"):
-    _HEXVAL[_c] = _i
-    _HEXVAL[bytes([_c]).upper()[0]] = _i
-_PAD = 8
+@njit(cache=True)
+def _skip(b, i, n):
+    while i < n and (b[i] == 32 or b[i] == 9):
+        i += 1
+    return i
 
 
-def _digits(b: np.ndarray, s: np.ndarray, e: np.ndarray, base: int, max_digits: int):
-    """Values of the numbers spelt by bytes ``b[s:e]`` of each token, or None if any token
-    holds a non-digit or has 0 or more than ``max_digits`` digits."""
-    nd = e - s
-    width = int(nd.max())
-    if nd.min() < 1 or width > max_digits:
-        return None
-    dt = np.uint64 if base == 16 else np.int64
-    val = np.zeros(nd.size, dtype=dt)
-    first = e - width  # digit column j of a right-aligned number sits at first + j
-    for j in range(width):  # Horner's rule, one digit column at a time
-        d = _HEXVAL[b[np.maximum(first + j, 0)]]
-        d[nd < width - j] = 0  # left of a shorter number
-        if d.max() >= base:
-            return None
-        val = val * dt(base) + d.astype(dt)
-    return val
+@njit(cache=True)
+def _number(b, i, n, base, max_digits):
+    """(value, next index, digits) of the number at ``b[i:]``; digits 0 or > max: invalid."""
+    v = np.uint64(0)
+    d = 0
+    while i < n:
+        c = b[i]
+        if 48 <= c <= 57:
+            x = c - 48
+        elif base == 16 and 97 <= (c | 32) <= 102:
+            x = (c | 32) - 87
+        else:
+            break
+        v = v * np.uint64(base) + np.uint64(x)
+        d += 1
+        i += 1
+        if d > max_digits:
+            return v, i, 0
+    return v, i, d
 
 
-def _fast_parse(raw: bytes, fmt: str):
-    """Vectorised parse of a canonical trace (one request of three fields per line, no
-    comments, ASCII). Returns (addr, is_write, cycle) or None to fall back to the regex."""
-    b = np.frombuffer(raw + b"\n" * _PAD, dtype=np.uint8)
-    if not raw or np.any(b >= 128) or np.any(b == ord("#")):
-        return None
-    ws = _WS[b]
-    nonws = ~ws
-    start = np.flatnonzero(nonws & np.concatenate(([True], ws[:-1])))
-    end = np.flatnonzero(nonws & np.concatenate((ws[1:], [True]))) + 1
-    if start.size == 0 or start.size % 3:
-        return None
-    line = np.searchsorted(np.flatnonzero(b == 10), start).reshape(-1, 3)
-    if np.any(line[:, 1:] != line[:, :1]) or np.any(np.diff(line[:, 0]) <= 0):
-        return None
-    if fmt == "dramsim3":
-        (sa, ea), (so, eo), (sc, ec) = ((start[k::3], end[k::3]) for k in range(3))
-    else:
-        (sc, ec), (so, eo), (sa, ea) = ((start[k::3], end[k::3]) for k in range(3))
-        if np.any(b[ec - 1] != ord(":")):
-            return None
-        ec = ec - 1
-    # operation: READ / WRITE, any case
-    low = b[so[:, None] + np.arange(5)] | np.uint8(0x20)
-    lo = eo - so
-    is_read = (lo == 4) & np.all(low[:, :4] == np.frombuffer(b"read", np.uint8), axis=1)
-    is_write = (lo == 5) & np.all(low == np.frombuffer(b"write", np.uint8), axis=1)
-    if not np.all(is_read | is_write):
-        return None
-    has0x = (b[sa] == ord("0")) & ((b[sa + 1] | np.uint8(0x20)) == ord("x"))
-    addr = _digits(b, sa + 2 * has0x, ea, 16, 16)
-    cycle = _digits(b, sc, ec, 10, 18)
-    if addr is None or cycle is None:
-        return None
-    return addr, is_write, cycle
+@njit(cache=True)
+def _hex(b, i, n):
+    if i + 1 < n and b[i] == 48 and (b[i + 1] | 32) == 120:  # 0x / 0X
+        i += 2
+    return _number(b, i, n, 16, 16)
+
+
+@njit(cache=True)
+def _op(b, i, n):
+    """(1 write / 0 read / -1 other, next index) of the operation word at ``b[i:]``."""
+    j = i
+    while j < n and 97 <= (b[j] | 32) <= 122:
+        j += 1
+    w = j - i
+    if w == 4 and (b[i] | 32) == 114 and (b[i + 1] | 32) == 101 and (b[i + 2] | 32) == 97 \
+            and (b[i + 3] | 32) == 100:
+        return 0, j
+    if w == 5 and (b[i] | 32) == 119 and (b[i + 1] | 32) == 114 and (b[i + 2] | 32) == 105 \
+            and (b[i + 3] | 32) == 116 and (b[i + 4] | 32) == 101:
+        return 1, j
+    return -1, j
+
+
+@njit(cache=True)
+def _parse_block(b, stl):
+    """Parse whole lines of a trace block. Returns (addr, is_write, cycle, bad) where ``bad``
+    is the 0-based line of the first line this parser does not accept (-1: none); the
+    caller then takes the regular-expression path, which names what is wrong."""
+    n = b.size
+    lines = 1
+    for k in range(n):
+        if b[k] == 10:
+            lines += 1
+    addr = np.empty(lines, dtype=np.uint64)
+    isw = np.empty(lines, dtype=np.bool_)
+    cyc = np.empty(lines, dtype=np.int64)
+    m = 0
+    i = 0
+    line = 0
+    while i < n:
+        i = _skip(b, i, n)
+        while i < n and b[i] == 13:
+            i += 1
+        if i >= n or b[i] == 10 or b[i] == 35:  # blank or comment line
+            while i < n and b[i] != 10:
+                i += 1
+            i += 1
+            line += 1
+            continue
+        if stl:
+            c, i, d = _number(b, i, n, 10, 18)
+            if d == 0:
+                return addr[:m], isw[:m], cyc[:m], line
+            i = _skip(b, i, n)
+            if i >= n or b[i] != 58:  # ':'
+                return addr[:m], isw[:m], cyc[:m], line
+            i = _skip(b, i + 1, n)
+            w, i = _op(b, i, n)
+            j = _skip(b, i, n)
+            if w < 0 or j == i:
+                return addr[:m], isw[:m], cyc[:m], line
+            i = j
+            if i < n and b[i] == 40:  # (length)
+                _, i, d = _number(b, i + 1, n, 10, 18)
+                if d == 0 or i >= n or b[i] != 41:
+                    return addr[:m], isw[:m], cyc[:m], line
+                j = _skip(b, i + 1, n)
+                if j == i + 1:
+                    return addr[:m], isw[:m], cyc[:m], line
+                i = j
+            a, i, d = _hex(b, i, n)
+            if d == 0:
+                return addr[:m], isw[:m], cyc[:m], line
+            j = _skip(b, i, n)
+            if j > i and j < n and b[j] != 10 and b[j] != 13 and b[j] != 35:  # write data
+                if j + 1 < n and b[j] == 48 and (b[j + 1] | 32) == 120:
+                    j += 2
+                k = j
+                while j < n and (48 <= b[j] <= 57 or 97 <= (b[j] | 32) <= 102):
+                    j += 1
+                if j == k:
+                    return addr[:m], isw[:m], cyc[:m], line
+            i = j
+        else:
+            a, i, d = _hex(b, i, n)
+            j = _skip(b, i, n)
+            if d == 0 or j == i:
+                return addr[:m], isw[:m], cyc[:m], line
+            w, i = _op(b, j, n)
+            j = _skip(b, i, n)
+            if w < 0 or j == i:
+                return addr[:m], isw[:m], cyc[:m], line
+            c, i, d = _number(b, j, n, 10, 18)
+            if d == 0:
+                return addr[:m], isw[:m], cyc[:m], line
+        i = _skip(b, i, n)
+        while i < n and b[i] == 13:
+            i += 1
+        if i < n and b[i] == 35:
+            while i < n and b[i] != 10:
+                i += 1
+        if i < n and b[i] != 10:
+            return addr[:m], isw[:m], cyc[:m], line
+        addr[m] = a
+        isw[m] = w == 1
+        cyc[m] = np.int64(c)
+        m += 1
+        i += 1
+        line += 1
+    return addr[:m], isw[:m], cyc[:m], -1
 
 
 def _content_lines(text: str) -> list[int]:
@@ -177,10 +263,10 @@ def _content_lines(text: str) -> list[int]:
             if ln.split("#", 1)[0].strip()]
 
 
-def _first_bad(p: Path, text: str, fmt: str) -> TraceFormatError:
+def _first_bad(p: Path, text: str, fmt: str, line0: int = 0) -> TraceFormatError:
     pat = _PATTERNS[fmt]
     a_i, op_i, _ = _GROUPS[fmt]
-    for i, ln in enumerate(text.split("\n"), 1):
+    for i, ln in enumerate(text.split("\n"), line0 + 1):
         if not ln.split("#", 1)[0].strip():
             continue
         m = pat.match(ln)
@@ -202,8 +288,93 @@ def _first_bad(p: Path, text: str, fmt: str) -> TraceFormatError:
     return TraceFormatError(f"{p}: cannot parse the trace; expected {_EXPECTED[fmt]}")
 
 
+def _regex_block(p: Path, raw: bytes, fmt: str, line0: int):
+    """The slow path: parse a block with the regular expressions, or raise naming the line."""
+    text = _text(p, raw, line0)
+    rows = _PATTERNS[fmt].findall(text)
+    if len(rows) != len(_CONTENT.findall(text)):
+        raise _first_bad(p, text, fmt, line0)
+    if not rows:
+        return (np.zeros(0, np.uint64), np.zeros(0, bool), np.zeros(0, np.int64)), text
+    a_i, op_i, c_i = _GROUPS[fmt]
+    cols = list(zip(*rows, strict=True))
+    ops = np.char.upper(np.array(cols[op_i]))
+    hexes = cols[a_i]
+    if not np.all((ops == "WRITE") | (ops == "READ")) or max(map(len, hexes)) > 16:
+        raise _first_bad(p, text, fmt, line0)
+    addr = np.fromiter((int(a, 16) for a in hexes), dtype=np.uint64, count=len(hexes))
+    cyc_s = cols[c_i]
+    if max(map(len, cyc_s)) > 18:
+        k = next(k for k, c in enumerate(cyc_s) if len(c) > 18)
+        raise TraceFormatError(f"{p}:{line0 + _content_lines(text)[k]}: cycle {cyc_s[k]} is "
+                               "too large (at most 18 digits)")
+    return (addr, ops == "WRITE", np.array(cyc_s).astype(np.int64)), text
+
+
+def iter_trace(path, format: str | None = None,  # noqa: A002 - public keyword
+               block_bytes: int = BLOCK_BYTES) -> Iterator[Trace]:
+    """Stream a DRAMsim3 or DRAMSys ``.stl`` trace (plain or gzip) in chunks of requests.
+
+    Reads ``block_bytes`` of text at a time, so memory stays bounded whatever the file's
+    length; ``simulate`` accepts the iterator directly. Raises :class:`TraceFormatError`
+    naming ``file:line`` for a malformed line or decreasing cycles, and for an empty trace.
+    See :func:`read_trace` for the formats.
+    """
+    p = Path(path)
+    if format is not None and format not in FORMATS:
+        raise TraceFormatError(f"unknown trace format {format!r}; formats: "
+                               f"{', '.join(FORMATS)}")
+    fmt = format
+    name = _name(p)
+    total = 0
+    last = -1
+    line0 = 0
+    buf = bytearray(block_bytes)  # one buffer for the whole file: no per-block allocations
+    filled = 0
+    eof = False
+    with _open(p) as f:
+        while not eof:
+            with memoryview(buf) as view:
+                got = _readinto(p, f, view[filled:])
+            filled += got
+            eof = got == 0
+            if not eof and filled < len(buf):
+                continue
+            cut = filled if eof else buf.rfind(b"\n", 0, filled) + 1
+            if cut == 0:  # a line longer than the buffer: make room
+                buf.extend(bytes(len(buf)))
+                continue
+            if cut:
+                if fmt is None:
+                    fmt = _detect(p, bytes(buf[:min(cut, 4096)]).decode("utf-8", "replace"))
+                addr, isw, cyc, bad = _parse_block(np.frombuffer(buf, np.uint8, cut),
+                                                   fmt == "stl")
+                text = None
+                if bad >= 0:
+                    (addr, isw, cyc), text = _regex_block(p, bytes(buf[:cut]), fmt, line0)
+                if cyc.size:
+                    dec = np.flatnonzero(np.diff(cyc) < 0) + 1
+                    k = 0 if cyc[0] < last else (int(dec[0]) if dec.size else -1)
+                    if k >= 0:
+                        text = text if text is not None else _text(p, bytes(buf[:cut]), line0)
+                        prev = last if k == 0 else cyc[k - 1]
+                        raise TraceFormatError(
+                            f"{p}:{line0 + _content_lines(text)[k]}: cycle {cyc[k]} is "
+                            f"earlier than the previous request's {prev}; cycles must be "
+                            "non-decreasing")
+                    last = int(cyc[-1])
+                    total += cyc.size
+                    yield Trace(addr, isw, cyc, name)
+                line0 += buf.count(b"\n", 0, cut)
+            buf[:filled - cut] = buf[cut:filled]  # the unfinished line moves to the front
+            filled -= cut
+    if total == 0:
+        raise TraceFormatError(f"{p}: the trace is empty (no request lines); expected lines "
+                               f"like {_EXPECTED[fmt or 'dramsim3']}")
+
+
 def read_trace(path, format: str | None = None) -> Trace:  # noqa: A002 - public keyword
-    """Read a DRAMsim3 or DRAMSys ``.stl`` trace, plain or gzip.
+    """Read a DRAMsim3 or DRAMSys ``.stl`` trace, plain or gzip, into memory.
 
     Parameters
     ----------
@@ -216,51 +387,15 @@ def read_trace(path, format: str | None = None) -> Trace:  # noqa: A002 - public
     TraceFormatError
         (a ValueError) naming ``file:line`` for a malformed line, decreasing cycles or an
         empty trace.
+
+    Long traces need not fit in memory: :func:`iter_trace` streams them in chunks.
     """
-    p = Path(path)
-    if format is not None and format not in FORMATS:
-        raise TraceFormatError(f"unknown trace format {format!r}; formats: "
-                               f"{', '.join(FORMATS)}")
-    raw = _bytes(p)
-    head = raw[:4096].decode("utf-8", errors="replace")
-    fmt = format or _detect(p, head)
-    fast = _fast_parse(raw, fmt)
-    if fast is not None:
-        addr, is_write, cycle = fast
-        dec = np.flatnonzero(np.diff(cycle) < 0)
-        if not dec.size:
-            return Trace(addr, is_write, cycle, _name(p))
-    text = _text(p, raw)
-    if format is None and len(raw) > 4096:
-        fmt = _detect(p, text)
-    rows = _PATTERNS[fmt].findall(text)
-    n_content = len(_CONTENT.findall(text))
-    if n_content == 0:
-        raise TraceFormatError(f"{p}: the trace is empty (no request lines); expected lines "
-                               f"like {_EXPECTED[fmt]}")
-    if len(rows) != n_content:
-        raise _first_bad(p, text, fmt)
-    a_i, op_i, c_i = _GROUPS[fmt]
-    cols = list(zip(*rows, strict=True))
-    ops = np.char.upper(np.array(cols[op_i]))
-    is_write = ops == "WRITE"
-    hexes = cols[a_i]
-    if not np.all(is_write | (ops == "READ")) or max(map(len, hexes)) > 16:
-        raise _first_bad(p, text, fmt)
-    addr = np.fromiter((int(a, 16) for a in hexes), dtype=np.uint64, count=len(hexes))
-    cyc_s = np.array(cols[c_i])
-    if max(map(len, cols[c_i])) > 18:
-        k = int(np.argmax(np.char.str_len(cyc_s) > 18))
-        raise TraceFormatError(f"{p}:{_content_lines(text)[k]}: cycle {cyc_s[k]} is too "
-                               "large (at most 18 digits)")
-    cycle = cyc_s.astype(np.int64)
-    dec = np.flatnonzero(np.diff(cycle) < 0)
-    if dec.size:
-        k = int(dec[0]) + 1
-        line = _content_lines(text)[k]
-        raise TraceFormatError(f"{p}:{line}: cycle {cycle[k]} is earlier than the previous "
-                               f"request's {cycle[k - 1]}; cycles must be non-decreasing")
-    return Trace(addr, is_write, cycle, _name(p))
+    parts = list(iter_trace(path, format))
+    if len(parts) == 1:
+        return parts[0]
+    return Trace(np.concatenate([t.addr for t in parts]),
+                 np.concatenate([t.is_write for t in parts]),
+                 np.concatenate([t.cycle for t in parts]), parts[0].name)
 
 
 def _format_lines(trace: Trace, fmt: str) -> str:

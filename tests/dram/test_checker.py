@@ -13,9 +13,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulators.dram import KNOBS, PRESETS, AddressMapping, ControllerConfig, simulate
+from simulators.dram import (
+    KNOBS,
+    PRESETS,
+    AddressMapping,
+    ControllerConfig,
+    Dramsim3Like,
+    simulate,
+)
 from simulators.dram.checker import TimingViolationError, assert_valid, check, refresh_policy
-from simulators.dram.commands import ACT, PRE, PREA, RD, REF, WR
+from simulators.dram.commands import ACT, PRE, PREA, RD, RDA, REF, WR
 from simulators.dram.trace import Trace
 
 DEV = PRESETS["DDR4_8Gb_x8_2400"]
@@ -24,16 +31,18 @@ BU = DEV.burst_cycles
 RL, WL = DEV.CL + DEV.AL, DEV.CWL + DEV.AL
 
 
-def mixed_trace(rng, n, interval=3, write_frac=0.3, rows=None) -> Trace:
+def mixed_trace(rng, n, interval=3, write_frac=0.3, rows=None, unique=False) -> Trace:
     """Random lines; with ``rows`` the requests fall on that many rows per bank (hits and
-    conflicts); ``interval`` is the mean gap in cycles."""
+    conflicts; with ``unique`` no address twice, so every request gets its own command);
+    ``interval`` is the mean gap in cycles."""
     if rows is None:
         addr = rng.integers(0, (4 << 30) // 64, n, dtype=np.uint64) * np.uint64(64)
     else:
-        addr = MAP.encode(row=rng.integers(0, rows, n), rank=rng.integers(0, DEV.ranks, n),
-                          bankgroup=rng.integers(0, DEV.bankgroups, n),
-                          bank=rng.integers(0, DEV.banks_per_group, n),
-                          column=rng.integers(0, DEV.columns_per_row, n))
+        shape = (rows, DEV.ranks, DEV.bankgroups, DEV.banks_per_group, DEV.columns_per_row)
+        pick = (rng.choice(int(np.prod(shape)), n, replace=False) if unique
+                else rng.integers(0, int(np.prod(shape)), n))
+        row, rank, bg, bank, column = np.unravel_index(pick, shape)
+        addr = MAP.encode(row=row, rank=rank, bankgroup=bg, bank=bank, column=column)
     gaps = rng.integers(0, 2 * interval + 1, n)
     return Trace(addr, rng.random(n) < write_frac, np.cumsum(gaps))
 
@@ -68,7 +77,8 @@ def test_random_controllers_and_traces_have_no_violation():
                              write_frac=float(rng.random()), rows=int(rng.integers(1, 8)))
         ctrl = "dramsim3_like" if k % 6 == 0 else random_config(rng)
         res = simulate(tr, controller=ctrl, record_commands=True)
-        viol = check(res.commands, tr, DEV, "rochrababgco", controller=ctrl)
+        viol = check(res.commands, tr, DEV, "rochrababgco", controller=ctrl,
+                         served_by=res.served_by)
         assert not viol, (k, ctrl, [str(v) for v in viol[:5]])
 
 
@@ -89,7 +99,8 @@ def test_long_runs_keep_the_refresh_budget(ctrl):
     res = simulate(tr, controller=ctrl, record_commands=True)
     assert res.sim_cycles > 6 * DEV.tREFI
     assert (res.num_ref > 0) == (refresh_policy(ctrl) is not False)
-    assert not check(res.commands, tr, DEV, "rochrababgco", controller=ctrl)
+    assert not check(res.commands, tr, DEV, "rochrababgco", controller=ctrl,
+                     served_by=res.served_by)
 
 
 def test_shifted_log_is_still_valid_and_assert_valid():
@@ -126,9 +137,9 @@ def test_engine_with_a_shortened_timing_is_caught(field):
             res = simulate(tr, device=broken, controller=ctrl, record_commands=True)
             # self-consistent, except that the engines take tCCD >= BL/2 for granted (true of
             # every real device), so a halved tCCD also overlaps data bursts
-            own = rules(check(res.commands, tr, broken, "rochrababgco"))
+            own = rules(check(res.commands, tr, broken, "rochrababgco", served_by=res.served_by))
             assert own <= ({"data_bus"} if field.startswith("tCCD") else set()), own
-            found |= rules(check(res.commands, tr, DEV, "rochrababgco"))
+            found |= rules(check(res.commands, tr, DEV, "rochrababgco", served_by=res.served_by))
     assert BROKEN[field] in found
 
 
@@ -139,12 +150,15 @@ def logs():
     rng = np.random.default_rng(11)
     out = []
     for ctrl, tr in (
-        ("dramsim3_like", mixed_trace(rng, 3000, interval=1, rows=4, write_frac=0.4)),
+        ("dramsim3_like", mixed_trace(rng, 3000, interval=1, rows=4, write_frac=0.4,
+                                      unique=True)),
         (ControllerConfig(PagePolicy="ClosedAdaptive"), mixed_trace(rng, 3000, interval=1)),
-        (ControllerConfig(), mixed_trace(rng, 3000, interval=2, rows=2, write_frac=0.5)),
+        (ControllerConfig(), mixed_trace(rng, 3000, interval=2, rows=2, write_frac=0.5,
+                                         unique=True)),
         ("dramsim3_like", stream_trace(3000, interval=1, write_every=3)),
     ):
         res = simulate(tr, controller=ctrl, record_commands=True)
+        assert res.served_by.size == 0  # no repeated address: every request has a command
         assert not check(res.commands, tr, DEV, "rochrababgco")
         out.append((res.commands, tr))
     return out
@@ -255,7 +269,7 @@ def test_request_served_before_arrival():
     tr = Trace(np.array([0x12340], np.uint64), np.zeros(1, bool), np.array([1000]))
     res = simulate(tr, controller=ControllerConfig(RefreshPolicy="NoRefresh"),
                    record_commands=True)
-    assert not check(res.commands, tr, DEV, "rochrababgco")
+    assert not check(res.commands, tr, DEV, "rochrababgco", served_by=res.served_by)
     early = res.commands.copy()
     early["cycle"] -= 500
     assert rules(check(early, tr, DEV, "rochrababgco")) == {"request_early"}
@@ -268,7 +282,8 @@ def refresh_log():
     ctrl = ControllerConfig(RefreshMaxPostponed=1, RefreshMaxPulledin=1)
     res = simulate(tr, controller=ctrl, record_commands=True)
     assert res.num_ref >= 6
-    assert not check(res.commands, tr, DEV, "rochrababgco", controller=ctrl)
+    assert not check(res.commands, tr, DEV, "rochrababgco", controller=ctrl,
+                     served_by=res.served_by)
     return res.commands, tr, ctrl
 
 
@@ -322,3 +337,77 @@ def test_refresh_policy_of_each_controller():
         == (4, 2)
     assert refresh_policy({"RefreshPolicy": "NoRefresh"}) is False
     assert refresh_policy(None) is None
+
+
+# ------------------------------------------------------------------ own decoding, new rules
+def test_checker_decodes_addresses_on_its_own():
+    """The checker's bit-by-bit decoder and the engines' shift-and-mask one agree."""
+    from simulators.dram.checker import decode
+
+    rng = np.random.default_rng(21)
+    for dev in PRESETS.values():
+        addr = rng.integers(0, 1 << 40, 2000, dtype=np.uint64)
+        for spec in ("rochrababgco", "chrobabgraco", "cobgbarachro"):
+            ours, theirs = decode(addr, spec, dev), AddressMapping(spec, dev).decode(addr)
+            for field in theirs:
+                assert np.array_equal(ours[field], theirs[field]), (dev.name, spec, field)
+    with pytest.raises(ValueError, match="each of"):
+        decode(addr, "rorochrababg", DEV)
+
+
+def _writes_one_group(dev, n=2000) -> Trace:
+    """Writes and reads cycling through the banks of one bank group and a few rows."""
+    rng = np.random.default_rng(4)
+    m = AddressMapping("rochrababgco", dev)
+    addr = m.encode(row=rng.integers(0, 3, n), bank=rng.integers(0, dev.banks_per_group, n),
+                    column=rng.permutation(n) % dev.columns_per_row)
+    return Trace(addr, rng.random(n) < 0.7, np.arange(n))
+
+
+@pytest.mark.parametrize("field, ctrl", [
+    ("tRFCsb", Dramsim3Like(refresh_policy="BANK_LEVEL_STAGGERED")),
+    ("tCCD_L_WR", Dramsim3Like()),
+])
+def test_ddr5_engine_with_a_shortened_timing_is_caught(field, ctrl):
+    ddr5 = PRESETS["DDR5_16Gb_x8_4800"]
+    v = getattr(ddr5, field)
+    broken = ddr5.replace(**{field: v // 2})
+    tr = _writes_one_group(ddr5, 6000)
+    res = simulate(tr, device=broken, controller=ctrl, record_commands=True)
+    assert not check(res.commands, tr, broken, "rochrababgco", served_by=res.served_by)
+    found = rules(check(res.commands, tr, ddr5, "rochrababgco", served_by=res.served_by))
+    assert field in found, found
+
+
+def test_lpddr4_precharge_spacing_tppd():
+    lp = PRESETS["LPDDR4_8Gb_x16_3200"].replace(tPPD=4)
+    tr = mixed_trace(np.random.default_rng(9), 4000, interval=1)
+    m = AddressMapping("rochrababgco", lp)
+    tr = Trace(np.asarray(tr.addr) % np.uint64(m.encode(row=lp.rows - 1) * 2), tr.is_write,
+               tr.cycle)
+    res = simulate(tr, device=lp.replace(tPPD=0), record_commands=True)
+    assert "tPPD" in rules(check(res.commands, tr, lp, "rochrababgco",
+                                 served_by=res.served_by))
+    res = simulate(tr, device=lp, record_commands=True)
+    assert not check(res.commands, tr, lp, "rochrababgco", served_by=res.served_by)
+
+
+def test_auto_precharge_rules():
+    tr = mixed_trace(np.random.default_rng(10), 3000, interval=1, rows=3, unique=True)
+    ctrl = Dramsim3Like(row_buf_policy="CLOSE_PAGE")
+    res = simulate(tr, controller=ctrl, record_commands=True)
+    cmds = res.commands
+    assert not check(cmds, tr, DEV, "rochrababgco")
+    # an ACT tight after the auto-precharge of a RDA, one cycle earlier: tRP is broken
+    for j in np.flatnonzero(cmds["cmd"] == ACT).tolist():
+        prev = np.flatnonzero((cmds["cmd"][:j] == RDA) & (cmds["rank"][:j] == cmds["rank"][j])
+                              & (cmds["bankgroup"][:j] == cmds["bankgroup"][j])
+                              & (cmds["bank"][:j] == cmds["bank"][j]))
+        if prev.size and cmds["cycle"][j] - cmds["cycle"][prev[-1]] == \
+                DEV.AL + DEV.burst_cycles + DEV.tRTP + DEV.tRP \
+                and cmds["cycle"][j] - 1 > cmds["cycle"][j - 1]:
+            bad = cmds.copy()
+            bad["cycle"][j] -= DEV.burst_cycles + 1  # inside JEDEC's tRTP + tRP
+            assert {"tRP", "tRC"} & rules(check(bad, tr, DEV, "rochrababgco"))
+            return
+    pytest.fail("no ACT right after an auto-precharge")

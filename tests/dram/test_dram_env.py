@@ -196,3 +196,21 @@ def test_simulate_dram_cli_json(tmp_path):
     r = CliRunner().invoke(app, ["simulate", "dram", "--trace", str(path), "--set",
                                  "PagePolicy=Sometimes"])
     assert r.exit_code == 2 and "PagePolicy" in r.output
+
+
+def test_ddr5_device_and_one_source_of_defaults():
+    from simulators.dram import DEFAULTS as SIM_DEFAULTS
+
+    assert DEFAULTS is SIM_DEFAULTS and ControllerConfig().to_dict() == DEFAULTS
+    env = make(workload="random", device="DDR5_16Gb_x8_4800", objective="both").unwrapped
+    d = env.evaluator.device
+    assert d.channels == 2 and d.BL == 16
+    m = env.evaluator.evaluate(DEFAULTS)
+    trace = dram_workloads.load("random")
+    trace = type(trace)(trace.addr[:1500], trace.is_write[:1500], trace.cycle[:1500], "r")
+    r = simulate(trace, device=d, controller=DEFAULTS)
+    assert m["power_mw"] == r.avg_power_mw and m["latency_ns"] == r.avg_read_total_latency_ns
+    # both sub-channels idle at least at precharge standby: the default power target
+    assert env.objective.targets["power_mw"] == pytest.approx(
+        d.VDD * d.IDD2N * d.devices_per_rank * d.ranks * d.channels)
+    assert m["power_mw"] > env.objective.targets["power_mw"]

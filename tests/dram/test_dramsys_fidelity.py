@@ -154,7 +154,7 @@ EQUIVALENT = ControllerConfig(PagePolicy="Open", Scheduler="FrFcfs", SchedulerBu
                               RefreshMaxPostponed=0, RefreshMaxPulledin=0, Arbiter="Simple")
 #: dramsim3_like with DRAMsim3's queue options at the same depth (trans_queue_size and
 #: write_buf_size 8, cmd_queue_size 8): at most 8 reads and 8 writes wait in front of the banks
-SAME_DEPTH = Dramsim3Like(trans_queue_size=8, write_buffer_size=8, cmd_queue_size=8)
+SAME_DEPTH = Dramsim3Like(trans_queue_size=8, write_buf_size=8, cmd_queue_size=8)
 
 
 @pytest.mark.parametrize("name", ["stream", "random", "strided", "cloud"])
