@@ -210,7 +210,7 @@ def test_ddr5_device_and_one_source_of_defaults():
     trace = type(trace)(trace.addr[:1500], trace.is_write[:1500], trace.cycle[:1500], "r")
     r = simulate(trace, device=d, controller=DEFAULTS)
     assert m["power_mw"] == r.avg_power_mw and m["latency_ns"] == r.avg_read_total_latency_ns
-    # both sub-channels idle at least at precharge standby: the default power target
-    assert env.objective.targets["power_mw"] == pytest.approx(
-        d.VDD * d.IDD2N * d.devices_per_rank * d.ranks * d.channels)
-    assert m["power_mw"] > env.objective.targets["power_mw"]
+    # both sub-channels draw at least precharge standby; the default target derives from the
+    # default design, as on every device
+    assert m["power_mw"] > d.VDD * d.IDD2N * d.devices_per_rank * d.ranks * d.channels
+    assert env.objective.targets["power_mw"] == pytest.approx(TARGET_FRACTION * m["power_mw"])
