@@ -83,8 +83,8 @@ def _open(p: Path):
     except IsADirectoryError:
         raise TraceFormatError(f"{p} is a directory, not a trace file") from None
     if f.read(2) == _GZIP_MAGIC:
-        f.seek(0)
-        return gzip.GzipFile(fileobj=f, mode="rb")
+        f.close()  # a GzipFile would not close a file object it was handed
+        return gzip.open(p, "rb")
     f.seek(0)
     return f
 
