@@ -168,7 +168,8 @@ def test_cli_errors_speak_in_flags(tmp_path):
     cases = [
         (["--format", "dramsim3"], "use --format stl"),
         (["--format", "xml"], "--format 'xml': not allowed; allowed: dramsim3, stl"),
-        (["--controller", "fast"], "--controller 'fast': not allowed; allowed: knobs, dramsim3_like"),
+        (["--controller", "fast"],
+         "--controller 'fast': not allowed; allowed: knobs, dramsim3_like"),
         (["--preset", "DDR9"], "--preset 'DDR9': not allowed"),
         (["--set", "PagePolicy=Sometimes"], "--set PagePolicy='Sometimes': not allowed"),
         (["--set", "Colour=red"], "--set: unknown knob 'Colour'"),

@@ -64,7 +64,7 @@ def test_dramsys_files_give_dramsys_figures():
     (("--config", "a.ini", "--preset", "DDR4_8Gb_x8_2400"), "either --config"),
     (("--controller", "dramsim3"), "--controller 'dramsim3': not allowed"),
     (("--controller", "dramsim3_like", "--set", "bogus=1"), "unknown dramsim3_like option"),
-    (("--set", "PagePolicy=Foo"), "PagePolicy='Foo' is not allowed"),
+    (("--set", "PagePolicy=Foo"), "--set PagePolicy='Foo': not allowed"),
 ])
 def test_mixed_or_bad_forms_are_refused_in_one_line(args, message):
     r = sim(*args)

@@ -123,6 +123,14 @@ def _simulate(trace: Path, format: str | None, preset: str | None, controller: s
             raise ArchGymError(f"--mapping {mapping!r}: {e}") from None
     # a DRAMsim3 .ini describes DRAMsim3's controller unless --controller knobs says otherwise
     chosen = controller or ("dramsim3_like" if config is not None else "knobs")
+    if chosen == "knobs":
+        from simulators.dram import KNOBS
+
+        for knob, value in options.items():
+            if knob not in KNOBS:
+                raise ArchGymError(f"--set: unknown knob {knob!r}; knobs: {', '.join(KNOBS)} "
+                                   "(DRAMsim3's options need --controller dramsim3_like)")
+            check_choice(f"--set {knob}=", value, KNOBS[knob])
     result, _ = simulate_file(trace, device=preset, config=config, controller=chosen,
                               options=options, mapping=mapping, format=format)
     return result.to_dict()
