@@ -1,8 +1,10 @@
 """Scheduler plug-ins for the dynamic simulator (called at every decision point).
 
-Each takes the :class:`DynamicSim` and maps ready tasks with :meth:`DynamicSim.decide` (tasks
-it leaves stay ready until the next decision point); it reads the simulator's estimates,
-which account for the work already queued on each PE:
+Each is written as a *chooser*, ``choose(sim) -> (task uid, PE)``: one decision over the
+current ready tasks (:data:`DYNAMIC_CHOOSERS`; a step-by-step environment asks it once per
+step), and its scheduler maps every ready task by repeated choices with
+:meth:`DynamicSim.decide` (:data:`DYNAMIC_SCHEDULERS`). They read the simulator's
+estimates, which account for the work already queued on each PE:
 
 - ``met``: each ready task (in :meth:`DynamicSim.next_task` order) to its minimum-execution-
   time PE (ties: the PE available first, then the lower index);
@@ -28,17 +30,8 @@ from simulators.soc.dynamic import DynamicSim, Scheduler, Task
 from simulators.soc.errors import SocInputError
 from simulators.soc.ranks import mean_oct, optimistic_cost_table
 
-
-def _order(sim: DynamicSim) -> list[Task]:
-    return sorted(sim.ready, key=lambda t: (t.ready_at, t.job, t.index))
-
-
-def met(sim: DynamicSim) -> None:
-    for t in _order(sim):
-        allowed = sim.allowed_pes(t)
-        best = min(sim.exec_time(t, p) for p in allowed)
-        ties = [p for p in allowed if sim.exec_time(t, p) == best]
-        sim.decide(min(ties, key=lambda p: (sim.pe_available_at(p), p)), t.uid)
+Decision = tuple[int, int]  # (task uid, PE)
+Chooser = Callable[[DynamicSim], Decision]
 
 
 def _min_eft(sim: DynamicSim, t: Task, bonus: Callable[[int], float] | None = None) -> int:
@@ -52,40 +45,66 @@ def _min_eft(sim: DynamicSim, t: Task, bonus: Callable[[int], float] | None = No
     return best[1]
 
 
-def mct(sim: DynamicSim) -> None:
-    for t in _order(sim):
-        sim.decide(_min_eft(sim, t), t.uid)
+def met_choice(sim: DynamicSim) -> Decision:
+    t = sim.next_task()
+    allowed = sim.allowed_pes(t)
+    best = min(sim.exec_time(t, p) for p in allowed)
+    ties = [p for p in allowed if sim.exec_time(t, p) == best]
+    return t.uid, min(ties, key=lambda p: (sim.pe_available_at(p), p))
 
 
-def etf(sim: DynamicSim) -> None:
-    while sim.ready:
-        key = min((se[1], se[0], -sim.upward_rank(t), t.job, t.index, p, t.uid)
-                  for t in sim.ready for p, se in enumerate(sim.est_eft(t)) if se is not None)
-        sim.decide(key[5], key[6])
+def mct_choice(sim: DynamicSim) -> Decision:
+    t = sim.next_task()
+    return t.uid, _min_eft(sim, t)
 
 
-def heft(sim: DynamicSim) -> None:
-    for t in sorted(sim.ready, key=lambda t: (-sim.upward_rank(t), t.job, t.index)):
-        sim.decide(_min_eft(sim, t), t.uid)
+def etf_choice(sim: DynamicSim) -> Decision:
+    key = min((se[1], se[0], -sim.upward_rank(t), t.job, t.index, p, t.uid)
+              for t in sim.ready for p, se in enumerate(sim.est_eft(t)) if se is not None)
+    return key[6], key[5]
 
 
-class _Peft:
+def heft_choice(sim: DynamicSim) -> Decision:
+    t = min(sim.ready, key=lambda t: (-sim.upward_rank(t), t.job, t.index))
+    return t.uid, _min_eft(sim, t)
+
+
+class PeftChoice:
     """PEFT at run time; the optimistic cost table is computed once per application."""
 
     def __init__(self) -> None:
         self.tables: dict[int, tuple[list, list]] = {}
 
-    def __call__(self, sim: DynamicSim) -> None:
+    def _table(self, sim: DynamicSim, app: int) -> tuple[list, list]:
+        if app not in self.tables:
+            g = sim._graphs[app]
+            oct_ = optimistic_cost_table(g)
+            self.tables[app] = (oct_, [float(x) for x in mean_oct(g, oct_)])
+        return self.tables[app]
+
+    def __call__(self, sim: DynamicSim) -> Decision:
         col = {p: k for k, p in enumerate(sim.compute_pes)}
-        for app in {t.app for t in sim.ready}:
-            if app not in self.tables:
-                g = sim._graphs[app]
-                oct_ = optimistic_cost_table(g)
-                self.tables[app] = (oct_, [float(x) for x in mean_oct(g, oct_)])
-        for t in sorted(sim.ready, key=lambda t: (-self.tables[t.app][1][t.index], t.job,
-                                                   t.index)):
-            oct_row = self.tables[t.app][0][t.index]
-            sim.decide(_min_eft(sim, t, lambda p, r=oct_row: float(r[col[p]])), t.uid)
+        t = min(sim.ready, key=lambda t: (-self._table(sim, t.app)[1][t.index], t.job,
+                                           t.index))
+        oct_row = self.tables[t.app][0][t.index]
+        return t.uid, _min_eft(sim, t, lambda p: float(oct_row[col[p]]))
+
+
+def repeatedly(choose: Chooser) -> Scheduler:
+    """A scheduler that maps every ready task, one ``choose(sim)`` decision at a time."""
+    def scheduler(sim: DynamicSim) -> None:
+        while sim.ready:
+            uid, pe = choose(sim)
+            sim.decide(pe, uid)
+    return scheduler
+
+
+#: name -> factory of a fresh one-decision chooser (some keep per-run tables); an
+#: environment asks one for each step, the schedulers below loop over them
+DYNAMIC_CHOOSERS: dict[str, Callable[[], Chooser]] = {
+    "met": lambda: met_choice, "mct": lambda: mct_choice, "etf": lambda: etf_choice,
+    "heft": lambda: heft_choice, "peft": PeftChoice,
+}
 
 
 def policy_scheduler(fn: Callable[[DynamicSim, Task], int]) -> Scheduler:
@@ -100,8 +119,7 @@ def policy_scheduler(fn: Callable[[DynamicSim, Task], int]) -> Scheduler:
 
 #: name -> factory of a fresh scheduler (some keep per-run tables)
 DYNAMIC_SCHEDULERS: dict[str, Callable[[], Scheduler]] = {
-    "met": lambda: met, "mct": lambda: mct, "etf": lambda: etf, "heft": lambda: heft,
-    "peft": _Peft,
+    name: (lambda f=factory: repeatedly(f())) for name, factory in DYNAMIC_CHOOSERS.items()
 }
 
 
