@@ -27,3 +27,15 @@ register_policy("online-best-fit", "archgym.envs.memmap:OnlineBestFit", [MEMORY_
                 "in game order: the best-fit slot if it saves time now, else slow")
 register_policy("all-slow", "archgym.envs.memmap:AllSlow", [MEMORY_MAPPING_ID],
                 "every tensor in slow memory (HBM)")
+SOC_SCHEDULING_ID = register(
+    "SoCScheduling", "archgym.envs.soc_scheduling:SoCSchedulingEnv",
+    "map ready tasks to a heterogeneous SoC's PEs one per step (DeepSoCS): one task graph "
+    "(makespan) or a DS3 job stream (mean latency)")
+for _name, _cls, _what in (
+        ("heft", "Heft", "HEFT: largest upward rank first, earliest-finish PE"),
+        ("peft", "Peft", "PEFT: largest mean optimistic cost first, min EFT + OCT"),
+        ("etf", "Etf", "ETF: the (ready task, PE) pair that starts (static) / finishes "
+                       "(dynamic) first"),
+        ("met", "Met", "MET: first ready task to its minimum-execution-time PE"),
+        ("mct", "Mct", "MCT: first ready task to its earliest-finish PE")):
+    register_policy(_name, f"archgym.envs.soc_scheduling:{_cls}", [SOC_SCHEDULING_ID], _what)

@@ -24,14 +24,20 @@ sent now without contention); finish = start + execution time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from simulators.soc.dynamic import DynamicSim, Scheduler, Task
 from simulators.soc.errors import SocInputError
 from simulators.soc.ranks import mean_oct, optimistic_cost_table
 
 Decision = tuple[int, int]  # (task uid, PE)
-Chooser = Callable[[DynamicSim], Decision]
+#: ``choose(sim, among=None)``: the next decision, over the ready tasks ``among`` (all if None)
+Chooser = Callable[..., Decision]
+
+
+def _first(tasks: Sequence[Task]) -> Task:
+    """The :meth:`DynamicSim.next_task` order: earliest ready, lower job, lower index."""
+    return min(tasks, key=lambda t: (t.ready_at, t.job, t.index))
 
 
 def _min_eft(sim: DynamicSim, t: Task, bonus: Callable[[int], float] | None = None) -> int:
@@ -45,27 +51,27 @@ def _min_eft(sim: DynamicSim, t: Task, bonus: Callable[[int], float] | None = No
     return best[1]
 
 
-def met_choice(sim: DynamicSim) -> Decision:
-    t = sim.next_task()
+def met_choice(sim: DynamicSim, among: Sequence[Task] | None = None) -> Decision:
+    t = _first(among or sim.ready)
     allowed = sim.allowed_pes(t)
     best = min(sim.exec_time(t, p) for p in allowed)
     ties = [p for p in allowed if sim.exec_time(t, p) == best]
     return t.uid, min(ties, key=lambda p: (sim.pe_available_at(p), p))
 
 
-def mct_choice(sim: DynamicSim) -> Decision:
-    t = sim.next_task()
+def mct_choice(sim: DynamicSim, among: Sequence[Task] | None = None) -> Decision:
+    t = _first(among or sim.ready)
     return t.uid, _min_eft(sim, t)
 
 
-def etf_choice(sim: DynamicSim) -> Decision:
+def etf_choice(sim: DynamicSim, among: Sequence[Task] | None = None) -> Decision:
     key = min((se[1], se[0], -sim.upward_rank(t), t.job, t.index, p, t.uid)
-              for t in sim.ready for p, se in enumerate(sim.est_eft(t)) if se is not None)
+              for t in among or sim.ready for p, se in enumerate(sim.est_eft(t)) if se is not None)
     return key[6], key[5]
 
 
-def heft_choice(sim: DynamicSim) -> Decision:
-    t = min(sim.ready, key=lambda t: (-sim.upward_rank(t), t.job, t.index))
+def heft_choice(sim: DynamicSim, among: Sequence[Task] | None = None) -> Decision:
+    t = min(among or sim.ready, key=lambda t: (-sim.upward_rank(t), t.job, t.index))
     return t.uid, _min_eft(sim, t)
 
 
@@ -82,9 +88,9 @@ class PeftChoice:
             self.tables[app] = (oct_, [float(x) for x in mean_oct(g, oct_)])
         return self.tables[app]
 
-    def __call__(self, sim: DynamicSim) -> Decision:
+    def __call__(self, sim: DynamicSim, among: Sequence[Task] | None = None) -> Decision:
         col = {p: k for k, p in enumerate(sim.compute_pes)}
-        t = min(sim.ready, key=lambda t: (-self._table(sim, t.app)[1][t.index], t.job,
+        t = min(among or sim.ready, key=lambda t: (-self._table(sim, t.app)[1][t.index], t.job,
                                            t.index))
         oct_row = self.tables[t.app][0][t.index]
         return t.uid, _min_eft(sim, t, lambda p: float(oct_row[col[p]]))
