@@ -10,8 +10,16 @@
   and our wall time. DS3 itself needed 178 s (MET) and 548 s (ETF) for one 100 ms run of
   its second example on this class of machine (loaded), where ``ds3_compat`` takes seconds.
 
-Usage: ``python -m experiments.benchmarks.soc [--repeats N] [--skip-ds3]``. Timings on a
-shared machine vary; the machine, its load and the repetitions are printed with them.
+- ``--study``: the DeepSoCS experiment instead (:func:`study`): per seed, MaskablePPO
+  (sb3-contrib) trained on ``archgym/SoCScheduling-v0`` in dynamic mode on training job
+  streams, then run greedily (deterministic) on held-out streams beside HEFT, ETF and a
+  masked uniformly random policy; per seed the ratio of mean job latencies (summed over
+  the seed's held-out streams) to HEFT's; medians with bootstrap 95 % intervals over the
+  seeds (:func:`archgym.stats.median_ci`).
+
+Usage: ``python -m experiments.benchmarks.soc [--repeats N] [--skip-ds3]`` or
+``python -m experiments.benchmarks.soc --study [--seeds 30] [--steps 16000] ...``. Timings
+on a shared machine vary; the machine, its load and the repetitions are printed with them.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -96,17 +105,109 @@ def ds3_agreement() -> list[dict[str, object]]:
     return rows
 
 
+#: env parameters of the study (``docs/soc.md``): DS3's WiFi TX/RX mix on its reference SoC
+STUDY_ENV = {"mode": "dynamic", "soc": "ds3_reference", "workload": "wifi", "jobs": 10,
+             "rate": 10.0, "max_ready": 8, "observation": "flat", "reward": "shaped"}
+#: MaskablePPO settings of the study (the shared-weight pair scorer of ``soc_pair_policy``)
+STUDY_PPO = {"n_steps": 512, "batch_size": 128, "n_epochs": 4, "learning_rate": 1e-3,
+             "gamma": 1.0, "gae_lambda": 0.95, "clip_range": 0.2, "ent_coef": 0.0,
+             "vf_coef": 0.5, "max_grad_norm": 0.5}
+
+
+def held_out_seeds(seed: int, streams: int) -> list[int]:
+    """The held-out streams of a training seed: episode seeds from ``2**31`` on, which
+    ``reset`` never draws for training, disjoint between training seeds."""
+    from archgym.envs.soc_scheduling import HELD_OUT_SEEDS
+
+    return [HELD_OUT_SEEDS + seed * streams + k for k in range(streams)]
+
+
+def play(env, episode_seed: int, choose) -> float:
+    """Mean job latency of one episode, ``choose(obs, mask) -> action`` at every step."""
+    obs, info = env.reset(options={"episode_seed": episode_seed})
+    done = False
+    while not done:
+        obs, _, done, _, info = env.step(int(choose(obs, info["action_mask"])))
+    if not info["valid"]:
+        raise RuntimeError("an illegal action in the study's evaluation")
+    return float(info["metrics"]["mean_job_latency_us"])
+
+
+def study_seed(seed: int, steps: int, streams: int) -> dict[str, object]:
+    """Train MaskablePPO with ``seed`` for ``steps`` env steps; evaluate on held-out streams."""
+    import numpy as np
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.logger import Logger
+
+    from archgym import registry
+    from archgym.threads import one_thread
+    from experiments.benchmarks.soc_pair_policy import PairPolicy, layout_of
+    from simulators.soc import simulate
+
+    env = registry.make("archgym/SoCScheduling-v0", **STUDY_ENV).unwrapped
+    t = time.perf_counter()
+    with one_thread():
+        model = MaskablePPO(PairPolicy, env, seed=seed, device="cpu", verbose=0,
+                            policy_kwargs={"layout": layout_of(env)}, **STUDY_PPO)
+        model.set_logger(Logger(folder=None, output_formats=[]))
+        model.learn(total_timesteps=steps, progress_bar=False)
+        train_s = time.perf_counter() - t
+        rng = np.random.default_rng(seed)
+        lat: dict[str, list[float]] = {"ppo": [], "heft": [], "etf": [], "random": []}
+        for s in held_out_seeds(seed, streams):
+            arrivals = env.arrivals(s)
+            for name in ("heft", "etf"):
+                lat[name].append(simulate(env.platform, env.wl, arrivals, name)
+                                 .mean_job_latency_us)
+            lat["ppo"].append(play(env, s, lambda o, m: model.predict(
+                o, action_masks=m, deterministic=True)[0]))
+            lat["random"].append(play(env, s, lambda o, m: rng.choice(np.flatnonzero(m))))
+    heft = sum(lat["heft"])
+    return {"seed": seed, "train_s": round(train_s, 1),
+            **{f"{k}_over_heft": sum(v) / heft for k, v in lat.items() if k != "heft"},
+            "ppo_over_etf": sum(lat["ppo"]) / sum(lat["etf"]),
+            "mean_latency_us": {k: sum(v) / len(v) for k, v in lat.items()}}
+
+
+def study(seeds: int, steps: int, streams: int) -> dict[str, object]:
+    from archgym.stats import median_ci
+
+    rows = []
+    for seed in range(seeds):
+        rows.append(study_seed(seed, steps, streams))
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    summary = {k: median_ci([r[k] for r in rows]).to_dict()
+               for k in ("ppo_over_heft", "etf_over_heft", "random_over_heft",
+                         "ppo_over_etf")}
+    return {"env": STUDY_ENV, "ppo": STUDY_PPO, "policy_network": "pair scorer "
+            "(experiments/benchmarks/soc_pair_policy.py)", "seeds": seeds,
+            "train_steps_per_seed": steps, "held_out_streams_per_seed": streams,
+            "summary": summary, "per_seed": rows}
+
+
+def machine() -> dict[str, object]:
+    return {"platform": platform.platform(), "processor": platform.processor(),
+            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--skip-ds3", action="store_true")
+    ap.add_argument("--study", action="store_true", help="the MaskablePPO vs HEFT/ETF study")
+    ap.add_argument("--seeds", type=int, default=30)
+    ap.add_argument("--steps", type=int, default=16_000, help="training env steps per seed")
+    ap.add_argument("--streams", type=int, default=8, help="held-out job streams per seed")
     args = ap.parse_args()
-    out: dict[str, object] = {
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()]},
-        "repeats": args.repeats,
-    }
+    if args.study:
+        t = time.perf_counter()
+        out = {"machine": machine(), **study(args.seeds, args.steps, args.streams)}
+        out["wall_s"] = round(time.perf_counter() - t, 1)
+        out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
+        print(json.dumps(out))
+        return
+    out: dict[str, object] = {"machine": machine(), "repeats": args.repeats}
     out["heft_seconds"] = static_times(args.repeats)
     out["dynamic"] = dynamic_speed(args.repeats)
     if not args.skip_ds3:
