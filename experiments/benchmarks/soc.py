@@ -169,18 +169,24 @@ def study_seed(seed: int, steps: int, streams: int) -> dict[str, object]:
             "mean_latency_us": {k: sum(v) / len(v) for k, v in lat.items()}}
 
 
-def study(seeds: int, steps: int, streams: int) -> dict[str, object]:
+def study(seeds: int, steps: int, streams: int, workers: int = 1) -> dict[str, object]:
+    """Every seed in its own process (``workers`` at a time; results do not depend on it)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     from archgym.stats import median_ci
 
     rows = []
-    for seed in range(seeds):
-        rows.append(study_seed(seed, steps, streams))
-        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        for row in pool.map(study_seed, range(seeds), [steps] * seeds, [streams] * seeds):
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
     summary = {k: median_ci([r[k] for r in rows]).to_dict()
                for k in ("ppo_over_heft", "etf_over_heft", "random_over_heft",
                          "ppo_over_etf")}
     return {"env": STUDY_ENV, "ppo": STUDY_PPO, "policy_network": "pair scorer "
-            "(experiments/benchmarks/soc_pair_policy.py)", "seeds": seeds,
+            "(experiments/benchmarks/soc_pair_policy.py)", "seeds": seeds, "workers": workers,
             "train_steps_per_seed": steps, "held_out_streams_per_seed": streams,
             "summary": summary, "per_seed": rows}
 
@@ -199,10 +205,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=30)
     ap.add_argument("--steps", type=int, default=16_000, help="training env steps per seed")
     ap.add_argument("--streams", type=int, default=8, help="held-out job streams per seed")
+    ap.add_argument("--workers", type=int, default=1, help="seeds trained in parallel")
     args = ap.parse_args()
     if args.study:
         t = time.perf_counter()
-        out = {"machine": machine(), **study(args.seeds, args.steps, args.streams)}
+        out = {"machine": machine(), **study(args.seeds, args.steps, args.streams, args.workers)}
         out["wall_s"] = round(time.perf_counter() - t, 1)
         out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
         print(json.dumps(out))
