@@ -156,7 +156,7 @@ def test_held_out_streams_and_fixed_streams():
     assert len(seen) == 1
 
 
-def test_same_seed_same_episode_and_pickle_mid_episode():
+def test_same_seed_same_episode_replay_and_pickle_mid_episode():
     env = make(**DYNAMIC)
     rng = np.random.default_rng(0)
 
@@ -167,6 +167,8 @@ def test_same_seed_same_episode_and_pickle_mid_episode():
     rng = np.random.default_rng(0)
     b, _ = play(env, masked_random, seed=9)
     assert a["design"] == b["design"] and a["metrics"] == b["metrics"]
+    logged = {"actions": list(env._actions), "episode_seed": env._episode_seed}
+    assert env.evaluate(logged) == b["metrics"]  # replay of a logged dynamic episode
     obs, info = env.reset(seed=2)
     for _ in range(7):
         obs, _, _, _, info = env.step(int(np.flatnonzero(info["action_mask"])[-1]))
