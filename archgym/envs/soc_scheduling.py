@@ -375,8 +375,8 @@ class SoCSchedulingEnv(SequentialEnv):
             actions, shaped_given = list(self._actions), self._given
             self._begin(np.random.default_rng(self._episode_seed))
             for a in actions:
-                if self._done:
-                    break
+                if self._done or not (0 <= a < self.action_space.n and self._legal()[a]):
+                    break  # finished, or ended by an illegal action (the mask says so)
                 self._apply(a)
             self._given = shaped_given
 
