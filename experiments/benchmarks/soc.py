@@ -5,6 +5,9 @@
   timed); the other static heuristics on the 1,000-task graph for comparison.
 - ``dynamic``: the exact dynamic simulator's speed in simulated tasks per second of wall
   time (the DS3 reference SoC, 300 jobs of the WiFi TX/RX mix at 5 jobs/ms, per scheduler).
+- ``env``: ``archgym/SoCScheduling-v0`` steps per second of wall time with its ``heft``
+  policy choosing every step (static: a 200-task layered graph on 4 processors, written to
+  a temporary file; dynamic: 30 jobs of the WiFi mix at 10 jobs/ms), best of ``--repeats``.
 - ``ds3_agreement``: ``ds3_compat`` against DS3's own figures (``tests/soc/ds3_reference.json``,
   DS3 056c930): mean job latency per configuration and scheduler, the relative difference,
   and our wall time. DS3 itself needed 178 s (MET) and 548 s (ETF) for one 100 ms run of
@@ -82,6 +85,33 @@ def dynamic_speed(repeats: int) -> dict[str, object]:
         seconds = best_of(run, repeats)
         out[f"{name}_tasks_per_s"] = round(tasks / seconds)
     out["tasks"] = tasks
+    return out
+
+
+def env_speed(repeats: int) -> dict[str, object]:
+    from archgym import registry
+    from simulators.soc.graph import write_graph
+
+    out: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "layered200.json"
+        write_graph(layered_dag(200, 4, ccr=1.0, beta=0.5, seed=1), path)
+        for mode, kw in (("static", {"graph": str(path), "max_ready": 64}),
+                         ("dynamic", {"mode": "dynamic", "jobs": 30, "rate": 10.0})):
+            env = registry.make("archgym/SoCScheduling-v0", **kw).unwrapped
+            heft = registry.policy_class("heft")(env)
+            steps = 0
+
+            def episode(env=env, heft=heft):
+                nonlocal steps
+                obs, info = env.reset(seed=0)
+                done, steps = False, 0
+                while not done:
+                    obs, _, done, _, info = env.step(heft.act(obs, info))
+                    steps += 1
+            seconds = best_of(episode, repeats)
+            out[f"{mode}_steps_per_s"] = round(steps / seconds)
+            out[f"{mode}_steps_per_episode"] = steps
     return out
 
 
@@ -217,6 +247,7 @@ def main() -> None:
     out: dict[str, object] = {"machine": machine(), "repeats": args.repeats}
     out["heft_seconds"] = static_times(args.repeats)
     out["dynamic"] = dynamic_speed(args.repeats)
+    out["env"] = env_speed(args.repeats)
     if not args.skip_ds3:
         out["ds3_agreement"] = ds3_agreement()
     out["reference"] = ("DS3 056c930 (tests/soc/ds3_reference.json); HEFT 10,000 tasks "
