@@ -197,7 +197,7 @@ def test_bad_parameters_say_what_is_allowed(kw, words):
 
 
 def test_maskable_ppo_runs_on_both_modes():
-    for kw in ({}, {"observation": "flat", **DYNAMIC}):
+    for kw in ({}, {"observation": "flat", **DYNAMIC, "jobs": 2}):
         env = registry.make(ID, **kw)
         searcher, target = agents.for_env("maskable-ppo", env, seed=0, n_steps=32,
                                           batch_size=16, n_epochs=1)
