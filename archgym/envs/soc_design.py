@@ -63,9 +63,11 @@ from archgym.space import Categorical, Constraint, DesignSpace, Ordinal
 from simulators.soc.apps import read_app
 from simulators.soc.design import (
     area_floor_mm2,
+    critical_paths_us,
     energy_floor_uj,
     evaluate_design,
     latency_floor_us,
+    p95_floor_us,
 )
 from simulators.soc.errors import SocInputError
 from simulators.soc.platform import Platform
@@ -233,8 +235,9 @@ class SocDesignEvaluator(Evaluator):
         freqs = {n[len("freq_"):-len("_mhz")]: self.space[n].values for n in self.space.names
                  if n.startswith("freq_")}
         args = (self.base, self.jobs_workload, self.arrivals, counts, freqs)
-        latency, energy = latency_floor_us(*args), energy_floor_uj(*args)
-        return {"mean_job_latency_us": latency, "p95_job_latency_us": latency,
+        paths = critical_paths_us(*args)
+        latency, energy = latency_floor_us(paths), energy_floor_uj(*args)
+        return {"mean_job_latency_us": latency, "p95_job_latency_us": p95_floor_us(paths),
                 "energy_per_job_uj": energy, "edp_uj_us": latency * energy,
                 "area_mm2": area_floor_mm2(self.base, self.jobs_workload, counts),
                 "bandwidth_mb_s": float(min(self.space["bandwidth_mb_s"].values))}

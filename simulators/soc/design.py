@@ -14,7 +14,8 @@ target never hides progress (the idea of ArchGym's targets, Krishnan et al., ISC
 made physical):
 
 - latency: each job's critical path with every task on the fastest type that may exist at
-  its fastest point and free communication, averaged over the stream's jobs;
+  its fastest point and free communication, averaged over the stream's jobs (and its 95th
+  percentile for the p95 latency);
 - energy per job: each task at its least dynamic energy (``P(f, V) t(f)`` over the types
   that may exist and their allowed points), leakage left out; total over jobs / jobs;
 - area: the smallest PE mix that runs every function of the workload.
@@ -23,6 +24,7 @@ made physical):
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -88,10 +90,11 @@ def _points(t: PEType, freq_values: Mapping[str, Sequence[int]]) -> list[int]:
     return [k for k, (f, _) in enumerate(t.opps) if f in allowed]
 
 
-def latency_floor_us(base: Platform, workload: Workload, arrivals: list[Arrival],
-                     count_values: Mapping[str, Sequence[int]],
-                     freq_values: Mapping[str, Sequence[int]]) -> float:
-    """Mean over the stream's jobs of the critical path at the fastest possible times."""
+def critical_paths_us(base: Platform, workload: Workload, arrivals: list[Arrival],
+                      count_values: Mapping[str, Sequence[int]],
+                      freq_values: Mapping[str, Sequence[int]]) -> list[float]:
+    """Per job of the stream, its critical path at the fastest possible times (a lower
+    bound of its latency on every design of the value sets)."""
     types = _present(base, count_values)
     paths = []
     for app in workload.apps:
@@ -106,7 +109,19 @@ def latency_floor_us(base: Platform, workload: Workload, arrivals: list[Arrival]
         for i in app.topo_order:
             finish[i] = max((finish[j] for j, _ in app.pred[i]), default=0.0) + best[i]
         paths.append(max(finish))
-    return sum(paths[a.app] for a in arrivals) / len(arrivals)
+    return [paths[a.app] for a in arrivals]
+
+
+def latency_floor_us(paths: Sequence[float]) -> float:
+    """Mean job latency bound: the mean of the jobs' critical paths."""
+    return sum(paths) / len(paths)
+
+
+def p95_floor_us(paths: Sequence[float]) -> float:
+    """95th-percentile bound (nearest rank, as the simulator's): each job's latency is at
+    least its critical path, so each order statistic is at least theirs."""
+    srt = sorted(paths)
+    return srt[max(1, math.ceil(0.95 * len(srt))) - 1]
 
 
 def energy_floor_uj(base: Platform, workload: Workload, arrivals: list[Arrival],

@@ -150,9 +150,13 @@ def test_no_design_passes_the_default_targets(env):
                              "count_FFT": 0, "count_VIT": 0})
     assert smallest["area_mm2"] == pytest.approx(floors["area_mm2"])
     rng = np.random.default_rng(3)
-    for _ in range(8):
-        m = env.evaluate(env.space.sample(rng))
-        for name in ("mean_job_latency_us", "energy_per_job_uj", "edp_uj_us", "area_mm2"):
+    largest = {**REFERENCE, **{f"count_{t}": 4 for t in AREA}, "bandwidth_mb_s": 4000}
+    designs = [env.space.sample(rng) for _ in range(6)]
+    designs += [{**largest, "scheduler": s} for s in ("heft", "etf")]
+    for d in designs:
+        m = env.evaluate(d)
+        for name in ("mean_job_latency_us", "p95_job_latency_us", "energy_per_job_uj",
+                     "edp_uj_us", "area_mm2"):
             assert m[name] >= floors[name] - 1e-9, (name, m[name], floors[name])
 
 
