@@ -19,6 +19,10 @@ MEMORY_HIERARCHY_ID = register(
     "MemoryHierarchy", "archgym.envs.memory_hierarchy:MemoryHierarchyEnv",
     "fast-memory capacity, bandwidths and alignment for a program, mapped by greedy or "
     "optimal placement")
+SOC_DESIGN_ID = register(
+    "SoCDesign", "archgym.envs.soc_design:SocDesignEnv",
+    "heterogeneous SoC (FARSI style): PE mix, DVFS points, link bandwidth and scheduler for "
+    "a stream of DS3 jobs")
 
 register_policy("greedy-placement", "archgym.envs.memmap:GreedyPlacement",
                 [MEMORY_MAPPING_ID], "XLA-style greedy's placement (benefit per byte, best "

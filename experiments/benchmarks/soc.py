@@ -8,6 +8,11 @@
 - ``env``: ``archgym/SoCScheduling-v0`` steps per second of wall time with its ``heft``
   policy choosing every step (static: a 200-task layered graph on 4 processors, written to
   a temporary file; dynamic: 30 jobs of the WiFi mix at 10 jobs/ms), best of ``--repeats``.
+- ``design_env`` (with ``--design-env``): SoCDesign-v0 at its defaults (30 WiFi jobs at
+  5 jobs/ms on the DS3 reference SoC): steps per second over ``--design-points`` seeded
+  random designs (each simulated, none from the cache; a fresh env per repetition), the
+  best and median over ``--repeats``, the seconds to make the env (it simulates the default
+  design and computes the bounds), and the mean milliseconds per design by scheduler.
 - ``ds3_agreement``: ``ds3_compat`` against DS3's own figures (``tests/soc/ds3_reference.json``,
   DS3 056c930): mean job latency per configuration and scheduler, the relative difference,
   and our wall time. DS3 itself needed 178 s (MET) and 548 s (ETF) for one 100 ms run of
@@ -20,9 +25,10 @@
   the seed's held-out streams) to HEFT's; medians with bootstrap 95 % intervals over the
   seeds (:func:`archgym.stats.median_ci`).
 
-Usage: ``python -m experiments.benchmarks.soc [--repeats N] [--skip-ds3]`` or
-``python -m experiments.benchmarks.soc --study [--seeds 30] [--steps 16000] ...``. Timings
-on a shared machine vary; the machine, its load and the repetitions are printed with them.
+Usage: ``python -m experiments.benchmarks.soc [--repeats N] [--skip-ds3] [--design-env
+[--design-env-only] [--design-points K]]``, or ``python -m experiments.benchmarks.soc
+--study [--seeds 30] [--steps 16000] [--streams 8] [--workers 2]``. Timings on a shared
+machine vary; the machine, its load and the repetitions are printed with them.
 """
 
 from __future__ import annotations
@@ -113,6 +119,40 @@ def env_speed(repeats: int) -> dict[str, object]:
             out[f"{mode}_steps_per_s"] = round(steps / seconds)
             out[f"{mode}_steps_per_episode"] = steps
     return out
+
+
+def design_env_speed(repeats: int, points: int) -> dict[str, object]:
+    import gymnasium
+    import numpy as np
+
+    import archgym  # noqa: F401  (registers the envs)
+
+    rates, make_s = [], []
+    per_scheduler: dict[str, list[float]] = {}
+    for rep in range(repeats):
+        t = time.perf_counter()
+        env = gymnasium.make("archgym/SoCDesign-v0").unwrapped
+        make_s.append(time.perf_counter() - t)
+        rng = np.random.default_rng(rep)
+        designs = [env.space.sample(rng) for _ in range(points)]
+        total, before = 0.0, env.evaluator.calls
+        for d in designs:
+            t = time.perf_counter()
+            env.step_config(d)
+            dt = time.perf_counter() - t
+            total += dt
+            per_scheduler.setdefault(d["scheduler"], []).append(dt)
+        if env.evaluator.calls - before != points:
+            raise RuntimeError("a design came from the cache: the rate would be inflated")
+        rates.append(points / total)
+        env.close()
+    return {"env": "archgym/SoCDesign-v0", "defaults": "wifi, 30 jobs, 5 jobs/ms, "
+            "ds3_reference", "designs_per_repeat": points,
+            "evaluations_per_s_best": round(max(rates), 2),
+            "evaluations_per_s_median": round(float(np.median(rates)), 2),
+            "make_env_s_median": round(float(np.median(make_s)), 3),
+            "ms_per_design_by_scheduler": {k: round(1000 * float(np.mean(v)), 1)
+                                           for k, v in sorted(per_scheduler.items())}}
 
 
 def ds3_agreement() -> list[dict[str, object]]:
@@ -231,6 +271,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--skip-ds3", action="store_true")
+    ap.add_argument("--design-env", action="store_true",
+                    help="also measure SoCDesign-v0's evaluations per second")
+    ap.add_argument("--design-env-only", action="store_true",
+                    help="measure only SoCDesign-v0 (implies --design-env)")
+    ap.add_argument("--design-points", type=int, default=40)
     ap.add_argument("--study", action="store_true", help="the MaskablePPO vs HEFT/ETF study")
     ap.add_argument("--seeds", type=int, default=30)
     ap.add_argument("--steps", type=int, default=16_000, help="training env steps per seed")
@@ -245,11 +290,14 @@ def main() -> None:
         print(json.dumps(out))
         return
     out: dict[str, object] = {"machine": machine(), "repeats": args.repeats}
-    out["heft_seconds"] = static_times(args.repeats)
-    out["dynamic"] = dynamic_speed(args.repeats)
-    out["env"] = env_speed(args.repeats)
-    if not args.skip_ds3:
-        out["ds3_agreement"] = ds3_agreement()
+    if not args.design_env_only:
+        out["heft_seconds"] = static_times(args.repeats)
+        out["dynamic"] = dynamic_speed(args.repeats)
+        out["env"] = env_speed(args.repeats)
+        if not args.skip_ds3:
+            out["ds3_agreement"] = ds3_agreement()
+    if args.design_env or args.design_env_only:
+        out["design_env"] = design_env_speed(args.repeats, args.design_points)
     out["reference"] = ("DS3 056c930 (tests/soc/ds3_reference.json); HEFT 10,000 tasks "
                         "must run in seconds (issue 10)")
     out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "dram": "archgym.app.simulate.dram:command",
     "pim": "archgym.app.simulate.pim:command",
     "memmap": "archgym.app.simulate.memmap:command",
+    "soc": "archgym.app.simulate.soc:command",
 }
 
 
