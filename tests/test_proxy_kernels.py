@@ -159,3 +159,15 @@ def test_one_row_encoding_is_the_table_encoding():
         enc.encode_row({**designs[0], "policy": "MRU"})
     with pytest.raises(Exception, match="no parameter 'ports'"):
         enc.encode_row({k: v for k, v in designs[0].items() if k != "ports"})
+
+
+def test_a_pickled_model_keeps_predicting_the_same(fitted, rows, tmp_path):
+    """Saved proxies pickle their model: the LightGBM kernel is saved with it (compiling
+    thousands of trees takes seconds), the others are rebuilt on first use."""
+    import joblib
+
+    for kind, m in fitted.items():
+        joblib.dump(m, tmp_path / kind)
+        back = joblib.load(tmp_path / kind)
+        assert ("_kernel" in back.__dict__) == (kind == "gbt")
+        assert np.array_equal(back.predict(rows)[0], m.predict(rows)[0])

@@ -62,8 +62,14 @@ class Model:
                         ) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
 
+    #: save the compiled kernel with the model (where compiling takes seconds)
+    persist_kernel = False
+
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_kernel"}
+        state = {k: v for k, v in self.__dict__.items() if k != "_kernel"}
+        if self.persist_kernel:
+            state["_kernel"] = self.kernel
+        return state
 
 
 class ForestModel(Model):
@@ -99,6 +105,7 @@ class ForestModel(Model):
 
 class BoostingModel(Model):
     kind, has_std = "gbt", True
+    persist_kernel = True  # reading thousands of dumped trees takes seconds
 
     def fit(self, X, Y):
         import lightgbm
