@@ -44,25 +44,27 @@ MISSING = {"None": 0, "Zero": 1, "NaN": 2}
 
 
 @numba.njit(cache=True)
-def _leaf(x, t, roots, feature, threshold, left, right, missing, default_left):
-    node = roots[t]
-    while feature[node] >= 0:
-        v = x[feature[node]]
-        m = missing[node]
-        if m != 2 and math.isnan(v):
-            v = 0.0
-        if (m == 1 and -LGB_ZERO <= v <= LGB_ZERO) or (m == 2 and math.isnan(v)):
-            node = left[node] if default_left[node] else right[node]
-        elif v <= threshold[node]:
-            node = left[node]
-        else:
-            node = right[node]
-    return node
+def _leaf(x, node, nodes, missing, default_left, check_missing):
+    """The leaf row ``x`` reaches from ``node``. ``nodes`` rows are ``(threshold, feature,
+    left, right)``: one node, one cache line (feature < 0 marks a leaf)."""
+    while True:
+        f = int(nodes[node, 1])
+        if f < 0:
+            return node
+        v = x[f]
+        if check_missing:
+            m = missing[node]
+            if m != 2 and math.isnan(v):
+                v = 0.0
+            if (m == 1 and -LGB_ZERO <= v <= LGB_ZERO) or (m == 2 and math.isnan(v)):
+                node = int(nodes[node, 2]) if default_left[node] else int(nodes[node, 3])
+                continue
+        node = int(nodes[node, 2]) if v <= nodes[node, 0] else int(nodes[node, 3])
 
 
 @numba.njit(cache=True)
-def _tree_sums(X, roots, group, n_groups, feature, threshold, left, right, missing,
-               default_left, value):
+def _tree_sums(X, roots, group, n_groups, nodes, missing, default_left, check_missing,
+               value):
     """Per row and group, the sum over the group's trees (in order, from 0.0) of the
     reached leaves' value vectors: ``(n, n_groups, n_outputs)``."""
     n, n_out = X.shape[0], value.shape[1]
@@ -70,7 +72,7 @@ def _tree_sums(X, roots, group, n_groups, feature, threshold, left, right, missi
     for i in range(n):
         x = X[i]
         for t in range(roots.shape[0]):
-            leaf = _leaf(x, t, roots, feature, threshold, left, right, missing, default_left)
+            leaf = _leaf(x, roots[t], nodes, missing, default_left, check_missing)
             g = group[t]
             for k in range(n_out):
                 out[i, g, k] += value[leaf, k]
@@ -78,14 +80,14 @@ def _tree_sums(X, roots, group, n_groups, feature, threshold, left, right, missi
 
 
 @numba.njit(cache=True)
-def _tree_leaves(X, roots, feature, threshold, left, right, missing, default_left, value):
+def _tree_leaves(X, roots, nodes, missing, default_left, check_missing, value):
     """Per row and tree, the reached leaf's value vector: ``(trees, n, n_outputs)``."""
     n, n_out, n_trees = X.shape[0], value.shape[1], roots.shape[0]
     out = np.empty((n_trees, n, n_out))
     for i in range(n):
         x = X[i]
         for t in range(n_trees):
-            leaf = _leaf(x, t, roots, feature, threshold, left, right, missing, default_left)
+            leaf = _leaf(x, roots[t], nodes, missing, default_left, check_missing)
             for k in range(n_out):
                 out[t, i, k] = value[leaf, k]
     return out
@@ -151,6 +153,12 @@ class TreeKernel:
         self.default_left = cat("default_left", np.bool_)
         self.value = np.ascontiguousarray(np.concatenate([t["value"] for t in trees]),
                                           dtype=np.float64).reshape(-1, n_outputs)
+        # node records (threshold, feature, left, right); indices are exact in float64
+        self.nodes = np.ascontiguousarray(np.stack(
+            [self.threshold, self.feature, self.left, self.right], axis=1).astype(np.float64))
+        # LightGBM's missing-value rules (NaN -> 0.0 unless missing_type NaN; Zero/NaN to
+        # default_left); sklearn trees see no NaN from the encoder and skip the checks
+        self.check_missing = not float32_inputs
         self.group = np.asarray(group, dtype=np.int64)
         self.n_groups = int(self.group.max()) + 1
         self.float32_inputs = float32_inputs
@@ -222,14 +230,13 @@ class TreeKernel:
     def walk_sums(self, X: np.ndarray) -> np.ndarray:
         """:meth:`sums` by walking every tree (the reference the QuickScorer path is
         tested against)."""
-        return _tree_sums(self._x(X), self.roots, self.group, self.n_groups, self.feature,
-                          self.threshold, self.left, self.right, self.missing,
-                          self.default_left, self.value)
+        return _tree_sums(self._x(X), self.roots, self.group, self.n_groups, self.nodes,
+                          self.missing, self.default_left, self.check_missing, self.value)
 
     def leaves(self, X: np.ndarray) -> np.ndarray:
         """``(trees, n, outputs)``: every tree's prediction."""
-        return _tree_leaves(self._x(X), self.roots, self.feature, self.threshold, self.left,
-                            self.right, self.missing, self.default_left, self.value)
+        return _tree_leaves(self._x(X), self.roots, self.nodes, self.missing,
+                            self.default_left, self.check_missing, self.value)
 
     # ---- builders
     @classmethod

@@ -52,14 +52,17 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
-def one_call_us(fn, calls: int) -> float:
-    """Median wall time of one call, each call timed alone (after 20 warm-up calls)."""
-    for _ in range(20):
-        fn()
+def one_call_us(fn, inputs: list, calls: int) -> float:
+    """Median wall time of one call ``fn(inputs[i % len])``, each call timed alone, over
+    distinct inputs in turn (one input repeated would keep its tree paths in cache and
+    flatter the kernels), after one warm-up pass."""
+    for x in inputs:
+        fn(x)
     times = []
-    for _ in range(calls):
+    for i in range(calls):
+        x = inputs[i % len(inputs)]
         t = time.perf_counter_ns()
-        fn()
+        fn(x)
         times.append(time.perf_counter_ns() - t)
     return round(statistics.median(times) / 1000.0, 2)
 
@@ -103,6 +106,8 @@ def ga_run(env_kwargs: dict, args, batch: bool) -> dict:
         if len(top) == args.top:
             break
     return {"wall_s": round(wall, 3), "evaluator_s": round(timer.seconds, 3),
+            "loop_us_per_eval": round(1e6 * (wall - timer.seconds) / result.evaluations, 1),
+            "evaluator_us_per_eval": round(1e6 * timer.seconds / result.evaluations, 1),
             "evaluations": result.evaluations,
             "evals_per_s": round(result.evaluations / wall, 1),
             "best_reward": result.best.reward, "best_config": result.best.config,
@@ -138,6 +143,8 @@ def main() -> None:
     ap.add_argument("--models", default="rf,gbt,mlp,gp")
     ap.add_argument("--latency-calls", type=int, default=20_000)
     ap.add_argument("--library-calls", type=int, default=200)
+    ap.add_argument("--latency-designs", type=int, default=1000,
+                    help="distinct designs the one-row calls cycle through")
     ap.add_argument("--full-designs", type=int, default=20,
                     help="designs simulated on the full trace to extrapolate its run")
     ap.add_argument("--top", type=int, default=5, help="designs re-simulated per proxy run")
@@ -150,6 +157,7 @@ def main() -> None:
                  "budget": args.budget, "seed": args.seed, "seeds": 1,
                  "trace_length": args.trace_length, "workload": args.workload,
                  "repetitions": {"ga_runs": 1, "latency_calls": args.latency_calls,
+                                 "latency_designs": args.latency_designs,
                                  "library_calls": args.library_calls}}
     kw = {"trace_length": args.trace_length, "workload": args.workload}
     cache = Path(args.cache)
@@ -178,22 +186,26 @@ def main() -> None:
 
     # 2. one-row latency
     sim = registry.make(ENV_ID, **kw).unwrapped
-    config = sim.space.sample(np.random.default_rng(args.seed))
+    rng = np.random.default_rng(args.seed)
+    configs = [sim.space.sample(rng) for _ in range(args.latency_designs)]
     latency = {}
     for kind, path in proxies.items():
         proxy = load(path)
-        x = proxy.encoder.encode_row(config)[None, :]
+        rows = [proxy.encoder.encode_row(c)[None, :] for c in configs]
         ev = ProxyEvaluator(proxy, reference=sim.evaluator)
         latency[kind] = {
-            "kernel_us": one_call_us(lambda p=proxy, x=x: p.model.predict(x),
-                                     args.latency_calls),
-            "proxy_predict_us": one_call_us(lambda p=proxy: p.predict([config]),
+            "kernel_us": one_call_us(proxy.model.predict, rows, args.latency_calls),
+            "proxy_predict_us": one_call_us(lambda c, p=proxy: p.predict([c]), configs,
                                             args.latency_calls),
-            "evaluator_us": one_call_us(lambda e=ev: e.evaluate(config), args.latency_calls),
-            "library_predict_us": one_call_us(lambda p=proxy, x=x: p.model.library_predict(x),
-                                              args.library_calls)}
-        same = np.array_equal(proxy.model.predict(x)[0], proxy.model.library_predict(x)[0])
+            "evaluator_us": one_call_us(ev.evaluate, configs, args.latency_calls),
+            "library_predict_us": one_call_us(proxy.model.library_predict,
+                                              rows[:args.library_calls], args.library_calls)}
+        X = np.concatenate(rows)
+        same = np.array_equal(proxy.model.predict(X)[0], proxy.model.library_predict(X)[0])
         latency[kind]["kernel_equals_library_bitwise"] = bool(same)
+        if not same:
+            latency[kind]["max_abs_diff_standardised"] = float(np.abs(
+                proxy.model.predict(X)[0] - proxy.model.library_predict(X)[0]).max())
     out["one_row_latency"] = latency
     sim_rate = 200 / max(1e-9, _time_sim(sim, 200, args.seed))
     out["simulator_one_design_us"] = round(1e6 / sim_rate, 1)
