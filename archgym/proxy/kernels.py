@@ -35,6 +35,10 @@ from typing import Any
 import numba
 import numpy as np
 
+#: bumped when a kernel's layout changes: a kernel saved with a proxy under another
+#: version is rebuilt from the model on load
+VERSION = 1
+
 # LightGBM's kZeroThreshold: |x| <= this counts as zero for missing_type "Zero"
 LGB_ZERO = 1e-35
 MISSING = {"None": 0, "Zero": 1, "NaN": 2}
@@ -134,6 +138,8 @@ class TreeKernel:
     ``group[t]`` (a forest: one group; LightGBM: one group per booster). Ensembles of
     small trees (at most 64 leaves, no zero-as-missing splits) also get QuickScorer
     tables, used for rows without NaN."""
+
+    version = VERSION
 
     def __init__(self, trees: list[dict[str, np.ndarray]], group: list[int],
                  n_outputs: int, float32_inputs: bool) -> None:
@@ -335,6 +341,8 @@ def _mlp(X, weights, biases, shapes):
 class MLPKernel:
     """A stack of linear layers with SiLU activations (:class:`~archgym.proxy.models.MLPModel`)."""
 
+    version = VERSION
+
     def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]]) -> None:
         """``layers``: ``(weight (out, in), bias (out,))`` per linear layer, torch's layout."""
         self.shapes = np.array([[w.shape[1], w.shape[0]] for w, _ in layers], np.int64)
@@ -380,6 +388,8 @@ def _gp_cross(X, XsT, inv_ls, const):
 class GPKernel:
     """Posterior mean and std of fitted ``Constant * Matern(nu=2.5) + White`` GPs, one per
     output column."""
+
+    version = VERSION
 
     def __init__(self, gps: list[Any]) -> None:
         self.parts = []

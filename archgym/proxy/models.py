@@ -46,8 +46,10 @@ class Model:
 
     @property
     def kernel(self) -> Any:
+        from archgym.proxy.kernels import VERSION
+
         k = self.__dict__.get("_kernel")
-        if k is None:
+        if getattr(k, "version", None) != VERSION:
             k = self._kernel = self.compile()
         return k
 
