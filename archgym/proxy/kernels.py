@@ -73,11 +73,10 @@ def _tree_sums(X, roots, group, n_groups, nodes, missing, default_left, check_mi
     reached leaves' value vectors: ``(n, n_groups, n_outputs)``."""
     n, n_out = X.shape[0], value.shape[1]
     out = np.zeros((n, n_groups, n_out))
-    for i in range(n):
-        x = X[i]
-        for t in range(roots.shape[0]):
-            leaf = _leaf(x, roots[t], nodes, missing, default_left, check_missing)
-            g = group[t]
+    for t in range(roots.shape[0]):  # tree-major: a tree stays in cache over the rows;
+        g = group[t]                  # each row still adds its trees in order
+        for i in range(n):
+            leaf = _leaf(X[i], roots[t], nodes, missing, default_left, check_missing)
             for k in range(n_out):
                 out[i, g, k] += value[leaf, k]
     return out
@@ -88,10 +87,9 @@ def _tree_leaves(X, roots, nodes, missing, default_left, check_missing, value):
     """Per row and tree, the reached leaf's value vector: ``(trees, n, n_outputs)``."""
     n, n_out, n_trees = X.shape[0], value.shape[1], roots.shape[0]
     out = np.empty((n_trees, n, n_out))
-    for i in range(n):
-        x = X[i]
-        for t in range(n_trees):
-            leaf = _leaf(x, roots[t], nodes, missing, default_left, check_missing)
+    for t in range(n_trees):
+        for i in range(n):
+            leaf = _leaf(X[i], roots[t], nodes, missing, default_left, check_missing)
             for k in range(n_out):
                 out[t, i, k] = value[leaf, k]
     return out
