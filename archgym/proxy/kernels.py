@@ -1,30 +1,34 @@
 """Fast inference for trained proxy models: what makes a proxy pay off inside a search loop.
 
-A searcher asks for one design at a time; the libraries' ``predict`` spends most of one
-row's time on input checks and dispatch (scikit-learn's forest ~7 ms, LightGBM ~1 ms per
-booster, torch ~100 us). Each kernel here is compiled once from the trained model and
-evaluates rows independently of each other (so a design's prediction does not depend on
-which batch it came in):
+A searcher asks for one design at a time. For one row, the libraries' ``predict`` spends
+most of its time on input checks and dispatch: on DRAM-v0 (7 metrics), 15 ms for the
+scikit-learn forest, 28 ms for the LightGBM boosters, 1 ms for the GPs and 44 us for torch
+(``experiments/benchmarks/proxy_loop.py``, ``docs/proxy.md``). Each kernel here is
+compiled once from the trained model. It computes every row on its own, so a design's
+prediction does not depend on the batch it came in:
 
-- :class:`TreeKernel` (``rf``, ``gbt``): every tree flattened into node arrays (feature,
-  threshold, children, leaf values) and walked by a numba loop. scikit-learn trees compare
-  the float32-cast feature with a float64 threshold (``X`` is cast to float32 by sklearn);
-  LightGBM compares float64 features with float64 thresholds read from its dumped model
-  (``Booster.dump_model``; thresholds and leaf values are printed with 17 significant digits,
-  so they round-trip exactly) and follows its missing-value rules (``missing_type`` Zero /
-  NaN go to ``default_left``). Sums run in the libraries' order (trees in sequence from
-  0.0; sklearn divides the sum by the tree count), so predictions are bit-for-bit those
-  of ``RandomForestRegressor.predict`` / ``LGBMRegressor.predict``.
-- :class:`MLPKernel` (``mlp``): the trained float32 weights in a numba loop in float32.
-  torch's float32 GEMM sums in another order and uses its own vectorised ``exp``, so
-  agreement is to float32 rounding (tested: ``|diff| <= 1e-5 * (1 + |y|)`` on the
-  standardised outputs), not bit-for-bit.
+- :class:`TreeKernel` (``rf``, ``gbt``): every tree flattened into node records
+  ``(threshold, feature, left, right)`` and walked by a numba loop. scikit-learn trees
+  compare the float32-cast feature with a float64 threshold (sklearn casts ``X`` to
+  float32). LightGBM compares float64 features with float64 thresholds read from its
+  dumped model (``Booster.dump_model`` prints thresholds and leaf values with 17
+  significant digits, so they round-trip exactly) and follows its missing-value rules
+  (``missing_type`` Zero / NaN go to ``default_left``). Small-tree ensembles (LightGBM)
+  are scored with QuickScorer bit masks instead of the walk. Sums run in the libraries'
+  order (trees in sequence from 0.0; sklearn divides the sum by the tree count), so
+  predictions are bit for bit those of ``RandomForestRegressor.predict`` and
+  ``LGBMRegressor.predict``.
+- :class:`MLPKernel` (``mlp``): the trained float32 weights in a numba loop, in float32.
+  torch's float32 GEMM sums in another order and uses its own vectorised ``exp``, so the
+  two agree to float32 rounding, not bit for bit (tested: ``|diff| <= 1e-5 * (1 + |y|)``
+  on the standardised outputs).
 - :class:`GPKernel` (``gp``): the posterior mean ``k(x, X) @ alpha`` with the fitted
-  Matern-5/2 x constant + white kernel (Rasmussen & Williams 2006, eq. 2.25 and 4.17),
-  training inputs pre-divided by the length scales; std from the stored Cholesky factor
-  (eq. 2.26: ``k(x,x) - v.v`` with ``v = L^-1 k(X, x)``). scipy's ``cdist`` and BLAS sum in
-  another order than this loop, so agreement with ``GaussianProcessRegressor.predict`` is
-  to float64 rounding (tested: relative ``1e-12``), not bit-for-bit.
+  Matern-5/2 x constant + white kernel (Rasmussen & Williams 2006, eqs. 2.25 and 4.17),
+  with the training inputs pre-divided by the length scales. The std comes from the
+  stored Cholesky factor (eq. 2.26: ``k(x,x) - v.v`` with ``v = L^-1 k(X, x)``). scipy's
+  ``cdist`` and BLAS sum in another order than this loop, so agreement with
+  ``GaussianProcessRegressor.predict`` is to float64 rounding, not bit for bit (tested
+  against the bound ``4 n eps sum |k_j alpha_j|``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Regression models behind a proxy: ``rf``, ``gbt``, ``mlp``, ``gp``.
 
+Every model predicts through a compiled kernel (:mod:`archgym.proxy.kernels`): one row in
+tens of microseconds, the library's own prediction (``library_predict``) bit for bit for
+trees, to float32 (MLP) or float64 (GP) rounding otherwise.
 Every model sees features in ``[0, 1]`` and standardised (and, for positive metrics,
 log-transformed) targets, one column per metric, and returns predictions in that same
 space; :class:`archgym.proxy.core.Proxy` maps them back. Ensembles also return a spread
