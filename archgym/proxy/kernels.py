@@ -1,9 +1,10 @@
 """Fast inference for trained proxy models: what makes a proxy pay off inside a search loop.
 
 A searcher asks for one design at a time. For one row, the libraries' ``predict`` spends
-most of its time on input checks and dispatch: on DRAM-v0 (7 metrics), 15 ms for the
-scikit-learn forest, 28 ms for the LightGBM boosters, 1 ms for the GPs and 44 us for torch
-(``experiments/benchmarks/proxy_loop.py``, ``docs/proxy.md``). Each kernel here is
+most of its time on input checks and dispatch: on DRAM-v0 (7 metrics), 8-15 ms for the
+scikit-learn forest, 16-28 ms for the LightGBM boosters, 0.6-1 ms for the GPs and 30-44 us
+for torch, on a loaded 2-core machine (``experiments/benchmarks/proxy_loop.py``,
+``docs/proxy.md``). Each kernel here is
 compiled once from the trained model. It computes every row on its own, so a design's
 prediction does not depend on the batch it came in:
 
