@@ -112,3 +112,19 @@ def test_a_batch_past_the_generation_changes_the_run(tmp_path, monkeypatch, name
     monkeypatch.setattr(cls, "batch_limit", lambda self: hp["population_size"] + 1)
     many = _run(free_env, name, hp, 45, True, tmp_path / "many")
     assert one[1]["config_key"].tolist() != many[1]["config_key"].tolist()
+
+
+@pytest.mark.parametrize("name", ["ppo", "a2c"])
+def test_vectorised_rl_evaluates_its_slots_in_one_call(tmp_path, name):
+    """``n_envs`` slots: one ``step_batch`` per vector step, the budget exactly, and the same
+    rows for the same seed."""
+    def make():
+        return gymnasium.make("archgym/Toy-v0", max_steps=10)
+
+    runs = [_run(make, name, {"n_envs": 4}, 50, True, tmp_path / str(i)) for i in range(2)]
+    (result, rows, sizes), again = runs
+    assert result.evaluations == len(rows) == 50
+    assert sizes[:-1] == [4] * 12 and sizes[-1] == 2  # 12 batches of 4, then the budget's 2
+    pd.testing.assert_frame_equal(rows, again[1])
+    one = _run(make, name, {}, 20, True, tmp_path / "one")
+    assert set(one[2]) == {1}  # n_envs=1: SB3's own single-env path
