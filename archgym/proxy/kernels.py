@@ -42,7 +42,7 @@ import numpy as np
 
 #: bumped when a kernel's layout changes: a kernel saved with a proxy under another
 #: version is rebuilt from the model on load
-VERSION = 1
+VERSION = 2
 
 # LightGBM's kZeroThreshold: |x| <= this counts as zero for missing_type "Zero"
 LGB_ZERO = 1e-35
@@ -109,6 +109,7 @@ for _k in range(64):
 
 @numba.njit(cache=True)
 def _qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group, n_groups):
+    # ``group``: first tree of each group, then the tree count (``n_groups + 1`` entries)
     """QuickScorer (Lucchese et al., SIGIR 2015): a tree's exit leaf is the leftmost leaf
     not in the left subtree of any node whose test fails. ``masks[starts[f] + r]`` holds,
     per tree, the leaves left after the failed tests of feature ``feats[f]``'s ``r``
@@ -127,12 +128,14 @@ def _qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group, n_groups):
                 row = masks[lo + r]
                 for t in range(n_trees):
                     live[t] &= row[t]
-        acc = out[i, :, 0]
-        for t in range(n_trees):
-            m = live[t]
-            low = m & (~m + np.uint64(1))  # lowest set bit; its index by de Bruijn
-            k = DEBRUIJN[(low * np.uint64(DEBRUIJN_MUL)) >> np.uint64(58)]
-            acc[group[t]] += value[leaf_at[t] + k]
+        for g in range(n_groups):  # a group's trees are contiguous: sum them in order
+            acc = 0.0
+            for t in range(group[g], group[g + 1]):
+                m = live[t]
+                low = m & (~m + np.uint64(1))  # lowest set bit; its index by de Bruijn
+                k = DEBRUIJN[(low * np.uint64(DEBRUIJN_MUL)) >> np.uint64(58)]
+                acc += value[leaf_at[t] + k]
+            out[i, g, 0] = acc
     return out
 
 
@@ -141,8 +144,6 @@ class TreeKernel:
     ``group[t]`` (a forest: one group; LightGBM: one group per booster). Ensembles of
     small trees (at most 64 leaves, no zero-as-missing splits) also get QuickScorer
     tables, used for rows without NaN."""
-
-    version = VERSION
 
     def __init__(self, trees: list[dict[str, np.ndarray]], group: list[int],
                  n_outputs: int, float32_inputs: bool) -> None:
@@ -171,9 +172,13 @@ class TreeKernel:
         self.group = np.asarray(group, dtype=np.int64)
         self.n_groups = int(self.group.max()) + 1
         self.float32_inputs = float32_inputs
+        self.version = VERSION  # saved with the kernel (class attributes are not)
         self.qs = self._quickscorer(trees, sizes) if not float32_inputs else None
 
     def _quickscorer(self, trees, sizes) -> tuple | None:
+        if np.any(np.diff(self.group) < 0):  # QuickScorer sums each group's trees in a run
+            return None
+        self._group_starts = np.searchsorted(self.group, np.arange(self.n_groups + 1))
         n_leaves = [int((t["feature"] < 0).sum()) for t in trees]
         if max(n_leaves) > 64 or (self.missing == 1).any() or self.value.shape[1] != 1:
             return None
@@ -233,7 +238,7 @@ class TreeKernel:
         if self.qs is not None:
             X = self._x(X)
             if not np.isnan(X).any():
-                return _qs_sums(X, *self.qs, self.group, self.n_groups)
+                return _qs_sums(X, *self.qs, self._group_starts, self.n_groups)
         return self.walk_sums(X)
 
     def walk_sums(self, X: np.ndarray) -> np.ndarray:
