@@ -177,6 +177,22 @@ class BayesOpt(Searcher):
         self._seen.add(self._row_key(self._z(config)))
         return config
 
+    # ---- batches: the initial design, then each q-batch of proposals
+    def _unseen_init(self) -> int:
+        return sum(self._row_key(self._z(c)) not in self._seen for c in self._init)
+
+    def batch_limit(self) -> int:
+        """The unproposed part of the initial design; then the rest of the current
+        q-batch (``batch_size``), which is proposed from the results told so far."""
+        return self._unseen_init() or len(self._queue) or self.hparams["batch_size"]
+
+    def ask_batch(self, n: int) -> list[dict[str, Any]]:
+        from_init = self._unseen_init() > 0
+        out = [self.ask()]
+        while len(out) < n and (self._unseen_init() > 0 if from_init else self._queue):
+            out.append(self.ask())
+        return out
+
     def _candidates(self) -> np.ndarray:
         if self._all is not None:
             Z = self._all

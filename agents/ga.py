@@ -110,6 +110,14 @@ class GeneticAlgorithm(Searcher):
             return self.memo.fresh(lambda: self.space.sample(self.rng), self.rng)
         return self.memo.fresh(self._child, self.rng)
 
+    def batch_limit(self) -> int:
+        """The rest of the generation: its children are bred from the current population,
+        which changes only once all of them are told."""
+        size = self.hparams["population_size"]
+        if self.population:
+            size -= self.hparams["elite"]
+        return max(1, size - len(self._offspring))
+
     def tell(self, config: Mapping[str, Any], metrics: Mapping[str, float] | None,
              reward: float) -> None:
         f, genes = self.memo.tell(config, metrics, reward)

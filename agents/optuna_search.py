@@ -251,6 +251,36 @@ class NSGA2Searcher(OptunaSearcher):
     defaults = {**_COMMON, "population_size": 20, "crossover_prob": 0.9,
                 "mutation_prob": None}
 
+    def __init__(self, space: DesignSpace, seed: int = 0, **hparams: Any) -> None:
+        super().__init__(space, seed=seed, **hparams)
+        self._generation: dict[int, int] = {}  # trial number -> its generation
+        self._counts: dict[int, int] = defaultdict(int)  # generation -> trials, not failed
+
+    def batch_limit(self) -> int:
+        """The rest of the generation: Optuna breeds a generation from the complete trials
+        of the ones before it and moves on once ``population_size`` trials of the newest
+        generation are complete. Not on constrained spaces (an invalid proposal is told at
+        once and would count inside the batch) or shared storage (other workers' trials)."""
+        if self.space.constraints or self.hparams["storage"] is not None:
+            return 1
+        pop = self.hparams["population_size"]
+        newest = max(self._counts, default=0)
+        left = pop - self._counts.get(newest, 0)
+        return left if left > 0 else pop
+
+    def _hand_out(self, trial: optuna.Trial, config: dict[str, Any]) -> dict[str, Any]:
+        key = self.study.sampler._get_generation_key()
+        gen = self.study._storage.get_trial_system_attrs(trial._trial_id).get(key, 0)
+        self._generation[trial.number] = gen
+        self._counts[gen] += 1
+        return super()._hand_out(trial, config)
+
+    def _tell(self, trial: optuna.Trial, value: list[float] | None) -> None:
+        super()._tell(trial, value)
+        gen = self._generation.pop(trial.number, None)
+        if gen is not None and value is None and self._worst is None:  # told as FAIL
+            self._counts[gen] -= 1
+
     def make_sampler(self, seed, multi):
         h = self.hparams
         if h["population_size"] < 2:

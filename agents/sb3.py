@@ -21,8 +21,11 @@ Defaults are chosen for design-space exploration, not for control benchmarks:
   budget of a few hundred evaluations, and small ``[64, 64]`` networks.
 - ``ent_coef=0.01`` for PPO/A2C to keep exploring a combinatorial space.
 
-There is no ``n_envs``: every evaluation must reach the run's observers (dataset, tracker),
-which live with the runner's env. Design envs themselves are side-effect free and work in
+PPO and A2C take ``n_envs`` (default 1): with more, they step ``n_envs`` design slots of the
+run's env together (:class:`agents.sb3_vec.DesignBatchVecEnv`), each vector step one
+``step_batch``, so a proxy predicts the slots' designs in one call and every evaluation
+still reaches the run's observers (dataset, tracker), which live with the runner's env.
+Design envs themselves are side-effect free and work in
 ``gymnasium.vector.SyncVectorEnv``/``AsyncVectorEnv`` and SB3's ``SubprocVecEnv`` (each
 process builds its own env; no files or state are shared) for users training their own
 models; for parallel searches run seeds or settings as separate jobs (``archgym sweep``).
@@ -90,7 +93,7 @@ class SB3Searcher(EnvTrainedSearcher):
     #: action view: "multidiscrete", "discrete" or "box"
     view: ClassVar[str] = "multidiscrete"
     #: hyper-parameters that are ours, not SB3 constructor keywords
-    _own: ClassVar[tuple[str, ...]] = ("net_arch",)
+    _own: ClassVar[tuple[str, ...]] = ("net_arch", "n_envs")
 
     def __init__(self, space, seed: int = 0, **hparams: Any) -> None:
         super().__init__(space, seed=seed, **hparams)
@@ -135,6 +138,15 @@ class SB3Searcher(EnvTrainedSearcher):
         view = self.wrap(env)
         policy = ("MultiInputPolicy" if isinstance(view.observation_space,
                                                    gymnasium.spaces.Dict) else "MlpPolicy")
+        n_envs = int(self.hparams.get("n_envs", 1))
+        if n_envs < 1:
+            raise ArchGymError(f"searcher {self.name!r}: n_envs must be >= 1, got {n_envs}")
+        if n_envs > 1:  # one env call evaluates all slots' designs (agents.sb3_vec)
+            from agents.sb3_vec import DesignBatchVecEnv
+
+            start = base.evaluations
+            view = DesignBatchVecEnv(view, n_envs,
+                                     lambda: budget - (base.evaluations - start))
         with one_thread():
             self.model = self.algorithm_class()(policy, view, seed=self.seed, device="cpu",
                                                 verbose=0, **self.model_kwargs(view))
@@ -156,6 +168,7 @@ class PPO(SB3Searcher):
         "learning_rate": 3e-4, "n_steps": 64, "batch_size": 64, "n_epochs": 10,
         "gamma": 0.0, "gae_lambda": 0.95, "clip_range": 0.2, "ent_coef": 0.01,
         "vf_coef": 0.5, "max_grad_norm": 0.5, "net_arch": _NET,
+        "n_envs": 1,
     }
 
 
@@ -168,6 +181,7 @@ class A2C(SB3Searcher):
     defaults: ClassVar[dict[str, Any]] = {
         "learning_rate": 7e-4, "n_steps": 8, "gamma": 0.0, "gae_lambda": 1.0,
         "ent_coef": 0.01, "vf_coef": 0.5, "max_grad_norm": 0.5, "net_arch": _NET,
+        "n_envs": 1,
     }
 
 

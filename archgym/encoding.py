@@ -61,6 +61,12 @@ class FeatureEncoder:
                                     for i, v in enumerate(p.values)}
             self.blocks.append(block)
         self.columns = [f for b in self.blocks for f in b["features"]]
+        # the one-row path: (name, first column, one-hot?, value -> code or None, parameter)
+        self._row_plan, at = [], 0
+        for b in self.blocks:
+            p = self.space[b["parameter"]]
+            self._row_plan.append((p.name, at, b["encoding"] == "onehot", b.get("lut"), p))
+            at += len(b["features"])
         # per parameter: grid index -> feature row (None for continuous parameters)
         self._tables = [self._table(b) for b in self.blocks]
 
@@ -113,10 +119,41 @@ class FeatureEncoder:
             raise ArchGymError(f"a design has no parameter {name!r}; parameters are "
                                f"{', '.join(self.space.names)}") from None
 
+    def encode_row(self, config: Mapping[str, Any], out: np.ndarray | None = None
+                   ) -> np.ndarray:
+        """One design's feature row, without pandas or per-column lists (what a searcher's
+        one-at-a-time proposals cost); the same numbers as :meth:`encode`."""
+        row = np.zeros(self.n_features) if out is None else out
+        for name, at, onehot, lut, p in self._row_plan:
+            try:
+                v = config[name]
+            except KeyError:
+                raise ArchGymError(f"a design has no parameter {name!r}; parameters are "
+                                   f"{', '.join(self.space.names)}") from None
+            if lut is None:
+                row[at] = p.to_unit(v)
+                continue
+            try:
+                code = lut[v]
+            except (KeyError, TypeError):
+                raise ArchGymError(f"parameter {name!r}: value {v!r} is not allowed; "
+                                   f"allowed: {p.allowed()}") from None
+            if onehot:
+                row[at + code] = 1.0
+            else:
+                row[at] = code
+        return row
+
     def encode(self, configs: Configs, prefix: str = "") -> np.ndarray:
         """``(n, n_features)`` float64 matrix. A DataFrame is read from ``prefix + name``
-        columns (``prefix="param_"`` for a dataset)."""
+        columns (``prefix="param_"`` for a dataset); a list of dicts row by row
+        (:meth:`encode_row`)."""
         n = len(configs)
+        if not isinstance(configs, pd.DataFrame):
+            out = np.zeros((n, self.n_features))
+            for i, c in enumerate(configs):
+                self.encode_row(c, out[i])
+            return out
         out = np.zeros((n, self.n_features))
         at = 0
         for b in self.blocks:

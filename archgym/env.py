@@ -179,6 +179,10 @@ class DesignEnv(EnvBase, gymnasium.Env):
                 out.append((None, str(e)))
         return out
 
+    def steps_left(self) -> int:
+        """Steps until this episode is truncated (at least 1)."""
+        return max(1, self.max_steps - self._steps)
+
     def design_point_view(self) -> DesignEnv:
         """A design-point env is its own design-point view."""
         return self

@@ -58,9 +58,40 @@ def run_id_for(env_id: str, env_kwargs: Mapping[str, Any], searcher: str,
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+#: most designs one batch of an ask/tell searcher holds (bounds memory, not results)
+MAX_BATCH = 4096
+
+
+def _ask_tell(env: gymnasium.Env, base: Any, searcher: Any, budget: int, batch: bool) -> None:
+    """Ask/tell for ``budget`` evaluations. With ``batch``, each round takes as many
+    proposals as the searcher's ``batch_limit()`` allows (capped by the budget left and by
+    the episode's steps left, so truncation and resets fall where one-at-a-time puts
+    them), evaluates them in one ``step_batch`` and tells them back together."""
+    limit = getattr(searcher, "batch_limit", None) if batch else None
+    if not hasattr(base, "steps_left"):
+        limit = None
+    done = 0
+    while done < budget:
+        n = 1
+        if limit is not None:
+            n = max(1, min(limit(), budget - done, base.steps_left(), MAX_BATCH))
+        configs = [searcher.ask()] if n == 1 else searcher.ask_batch(n)
+        results = base.step_batch(configs)
+        infos = [r[4] for r in results]
+        if len(results) == 1 or not hasattr(searcher, "tell_batch"):
+            for info, r in zip(infos, results, strict=True):
+                searcher.tell(info["config"], info["metrics"], r[1])
+        else:
+            searcher.tell_batch([i["config"] for i in infos], [i["metrics"] for i in infos],
+                                [r[1] for r in results])
+        done += len(results)
+        if results[-1][2] or results[-1][3]:
+            env.reset()
+
+
 def run(env: gymnasium.Env, searcher: Any, budget: int, seed: int = 0,
         logger: DatasetWriter | None = None,
-        progress: Callable[[int], None] | None = None) -> RunResult:
+        progress: Callable[[int], None] | None = None, batch: bool = True) -> RunResult:
     """Run ``searcher`` on ``env`` for ``budget`` evaluations.
 
     Parameters
@@ -72,6 +103,9 @@ def run(env: gymnasium.Env, searcher: Any, budget: int, seed: int = 0,
     seed : seeds ``env.reset``; the searcher carries its own seed.
     logger : where each evaluation is written as a dataset row (optional).
     progress : called with the number of evaluations done after each one.
+    batch : let ask/tell searchers that propose populations (``batch_limit() > 1``) hand
+        out a whole batch, evaluated in one env call (identical results; ``False``
+        forces one design per call).
     """
     if budget < 1:
         raise ValueError("budget must be >= 1")
@@ -98,12 +132,7 @@ def run(env: gymnasium.Env, searcher: Any, budget: int, seed: int = 0,
                 if terminated or truncated:
                     obs, info = env.reset()
         elif base.kind == "design":
-            for _ in range(budget):
-                config = searcher.ask()
-                _, reward, terminated, truncated, info = base.step_config(config)
-                searcher.tell(info["config"], info["metrics"], reward)
-                if terminated or truncated:
-                    env.reset()
+            _ask_tell(env, base, searcher, budget, batch)
         else:
             raise ArchGymError(f"{type(searcher).__name__} cannot drive a {base.kind} env: "
                                "run it on the env's design-point view (agents.for_env)")

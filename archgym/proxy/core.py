@@ -99,6 +99,7 @@ class Proxy:
     #: training range widened by ``CLIP_MARGIN`` of its span (an MLP must not extrapolate
     #: a log-latency into the astronomical; trees never leave the range anyway)
     y_clip: np.ndarray | None = None
+    _post: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def space(self) -> DesignSpace:
@@ -123,22 +124,33 @@ class Proxy:
         if return_std and not self.has_std:
             raise ArchGymError(f"proxy model {self.kind!r} has no uncertainty; use rf, gbt "
                                "or gp")
-        X = self.encoder.encode(configs, prefix=prefix)
-        z, zs = self.model.predict(X, return_std=return_std)
-        t = z * self.y_scale + self.y_mean
-        if self.y_clip is not None:
-            t = np.clip(t, self.y_clip[0], self.y_clip[1])
-        mean, std = {}, {}
+        values, zs = self.predict_matrix(self.encoder.encode(configs, prefix=prefix),
+                                         return_std)
+        mean = {m: values[:, j] for j, m in enumerate(self.metrics)}
+        if not return_std:
+            return mean
+        std = {}
         for j, m in enumerate(self.metrics):
-            if self.log_targets[j]:
-                mean[m] = np.exp(t[:, j])
-                if return_std:  # first-order: d exp(t) = exp(t) dt
-                    std[m] = mean[m] * zs[:, j] * self.y_scale[j]
-            else:
-                mean[m] = t[:, j]
-                if return_std:
-                    std[m] = zs[:, j] * self.y_scale[j]
-        return (mean, std) if return_std else mean
+            std[m] = zs[:, j] * self.y_scale[j]
+            if self.log_targets[j]:  # first-order: d exp(t) = exp(t) dt
+                std[m] = mean[m] * std[m]
+        return mean, std
+
+    def predict_matrix(self, X: np.ndarray, return_std: bool = False
+                       ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(n, metrics)`` predictions in metric units for encoded rows ``X`` (and the
+        model's standardised spread); each row's numbers do not depend on the others."""
+        from archgym.proxy.kernels import to_metrics
+
+        z, zs = self.model.predict(X, return_std=return_std)
+        if self._post is None:
+            n = len(self.metrics)
+            lo, hi = ((self.y_clip[0], self.y_clip[1]) if self.y_clip is not None
+                      else (np.full(n, -np.inf), np.full(n, np.inf)))
+            self._post = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in
+                               (self.y_scale, self.y_mean, lo, hi)) + (
+                np.asarray(self.log_targets, dtype=np.bool_),)
+        return to_metrics(np.ascontiguousarray(z, dtype=np.float64), *self._post), zs
 
     def check(self, env_id: str | None = None, space: DesignSpace | None = None,
               workload: str | None = None, metrics: Sequence[str] | None = None,

@@ -1,5 +1,8 @@
 """Regression models behind a proxy: ``rf``, ``gbt``, ``mlp``, ``gp``.
 
+Every model predicts through a compiled kernel (:mod:`archgym.proxy.kernels`): one row in
+tens of microseconds, the library's own prediction (``library_predict``) bit for bit for
+trees, to float32 (MLP) or float64 (GP) rounding otherwise.
 Every model sees features in ``[0, 1]`` and standardised (and, for positive metrics,
 log-transformed) targets, one column per metric, and returns predictions in that same
 space; :class:`archgym.proxy.core.Proxy` maps them back. Ensembles also return a spread
@@ -27,7 +30,12 @@ GP_MAX_ROWS = 3000
 
 
 class Model:
-    """Interface: ``fit(X, Y)``; ``predict(X, return_std)`` -> ``(mean, std or None)``."""
+    """Interface: ``fit(X, Y)``; ``predict(X, return_std)`` -> ``(mean, std or None)``.
+
+    ``predict`` runs the model's compiled kernel (:mod:`archgym.proxy.kernels`, built on
+    first use and never pickled); ``library_predict`` is the library's own prediction,
+    kept to check the kernel against.
+    """
 
     kind = ""
     has_std = False
@@ -39,9 +47,34 @@ class Model:
     def fit(self, X: np.ndarray, Y: np.ndarray) -> Model:
         raise NotImplementedError
 
+    @property
+    def kernel(self) -> Any:
+        from archgym.proxy.kernels import VERSION
+
+        k = self.__dict__.get("_kernel")
+        if getattr(k, "version", None) != VERSION:
+            k = self._kernel = self.compile()
+        return k
+
+    def compile(self) -> Any:
+        raise NotImplementedError
+
     def predict(self, X: np.ndarray, return_std: bool = False
                 ) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
+
+    def library_predict(self, X: np.ndarray, return_std: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray | None]:
+        raise NotImplementedError
+
+    #: save the compiled kernel with the model (where compiling takes seconds)
+    persist_kernel = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k != "_kernel"}
+        if self.persist_kernel:
+            state["_kernel"] = self.kernel
+        return state
 
 
 class ForestModel(Model):
@@ -53,9 +86,21 @@ class ForestModel(Model):
         hp = {"n_estimators": 100, "min_samples_leaf": 1, "max_features": 1.0, "n_jobs": 1,
               **self.hparams}
         self.forest = RandomForestRegressor(random_state=self.seed, **hp).fit(X, Y)
+        self._kernel = None
         return self
 
+    def compile(self):
+        from archgym.proxy.kernels import TreeKernel
+
+        return TreeKernel.from_sklearn(self.forest.estimators_)
+
     def predict(self, X, return_std=False):
+        if not return_std:  # sklearn's order: sum the trees from 0.0, divide by their count
+            return self.kernel.sums(X)[:, 0, :] / len(self.forest.estimators_), None
+        per_tree = self.kernel.leaves(X)
+        return per_tree.mean(axis=0), per_tree.std(axis=0)
+
+    def library_predict(self, X, return_std=False):
         if not return_std:
             mean = self.forest.predict(X)
             return mean.reshape(len(X), -1), None
@@ -65,6 +110,7 @@ class ForestModel(Model):
 
 class BoostingModel(Model):
     kind, has_std = "gbt", True
+    persist_kernel = True  # reading thousands of dumped trees takes seconds
 
     def fit(self, X, Y):
         import lightgbm
@@ -77,9 +123,22 @@ class BoostingModel(Model):
                                                  deterministic=True, force_row_wise=True,
                                                  verbose=-1, **hp).fit(X, Y[:, j])
                           for k in range(members)] for j in range(Y.shape[1])]
+        self._kernel = None
         return self
 
+    def compile(self):
+        from archgym.proxy.kernels import TreeKernel
+
+        return TreeKernel.from_lightgbm([b.booster_ for members in self.boosters
+                                         for b in members])
+
     def predict(self, X, return_std=False):
+        sums = self.kernel.sums(X)[:, :, 0]  # (n, metrics * members), metric-major
+        per = np.stack([sums[:, j * len(m):(j + 1) * len(m)]
+                        for j, m in enumerate(self.boosters)], axis=2)
+        return per.mean(axis=1), (per.std(axis=1) if return_std else None)
+
+    def library_predict(self, X, return_std=False):
         per = np.stack([np.stack([b.predict(X) for b in members], axis=1)
                         for members in self.boosters], axis=2)  # (n, members, metrics)
         return per.mean(axis=1), (per.std(axis=1) if return_std else None)
@@ -125,9 +184,20 @@ class MLPModel(Model):
             opt.step()
             sched.step()
         self.net = net.eval()
+        self._kernel = None
         return self
 
+    def compile(self):
+        from archgym.proxy.kernels import MLPKernel
+
+        linear = [m for m in self.net if hasattr(m, "weight")]
+        return MLPKernel([(m.weight.detach().numpy(), m.bias.detach().numpy())
+                          for m in linear])
+
     def predict(self, X, return_std=False):
+        return self.kernel.predict(X), None
+
+    def library_predict(self, X, return_std=False):
         import torch
 
         with torch.no_grad():
@@ -136,7 +206,7 @@ class MLPModel(Model):
 
     # saved as plain numpy weights (the torch state dict), rebuilt on load
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k != "net"}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("net", "_kernel")}
         state["weights"] = {k: v.numpy().copy() for k, v in self.net.state_dict().items()}
         return state
 
@@ -170,9 +240,18 @@ class GPModel(Model):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)  # bounds hit: harmless
                 self.gps.append(gp.fit(X, Y[:, j]))
+        self._kernel = None
         return self
 
+    def compile(self):
+        from archgym.proxy.kernels import GPKernel
+
+        return GPKernel(self.gps)
+
     def predict(self, X, return_std=False):
+        return self.kernel.predict(X, return_std=return_std)
+
+    def library_predict(self, X, return_std=False):
         outs = [gp.predict(X, return_std=return_std) for gp in self.gps]
         if return_std:
             return (np.stack([m for m, _ in outs], axis=1), np.stack([s for _, s in outs], axis=1))

@@ -6,7 +6,10 @@ for each model and training size reports per metric the held-out normalised RMSE
 range of the test values), MAPE, R^2 and Kendall tau. Speed is measured in the same run,
 single process: simulator evaluations per second (no cache, distinct designs) against proxy
 evaluations per second, batched (``Proxy.predict`` and ``ProxyEvaluator.evaluate_batch``,
-which also validates every design).
+which also validates every design), and the median time of one single-design
+``ProxyEvaluator`` call (``one_row_evaluate_us_median``: what a searcher asking one design at
+a time pays; the compiled kernels of :mod:`archgym.proxy.kernels`). The search loop end to
+end, simulator against each proxy, is ``experiments/benchmarks/proxy_loop.py``.
 
     python -m experiments.benchmarks.proxy --sizes 1000,5000,20000
 
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -51,6 +56,8 @@ def main() -> None:
     ap.add_argument("--mlp-steps", type=int, default=8000)
     ap.add_argument("--full-trace-designs", type=int, default=30,
                     help="designs simulated on the full shipped trace")
+    ap.add_argument("--one-row-calls", type=int, default=5000,
+                    help="single-design ProxyEvaluator calls timed one by one")
     args = ap.parse_args()
 
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -121,13 +128,23 @@ def main() -> None:
         t = time.perf_counter()
         pe.evaluate_batch(big)
         rate_eval = len(big) / (time.perf_counter() - t)
-        speed[model] = {"predict_evals_per_s": round(rate, 1),
+        one = [big[i:i + 1] for i in range(args.one_row_calls)]
+        ns = []
+        for c in one:  # what a searcher asking one design at a time pays
+            t0 = time.perf_counter_ns()
+            pe.evaluate_batch(c)
+            ns.append(time.perf_counter_ns() - t0)
+        speed[model] = {"one_row_evaluate_us_median": round(float(np.median(ns)) / 1e3, 2),
+                        "predict_evals_per_s": round(rate, 1),
                         "evaluate_batch_evals_per_s": round(rate_eval, 1),
                         "speedup_predict": round(rate / sim_rate, 1),
                         "speedup_evaluate_batch": round(rate_eval / sim_rate, 1),
                         "speedup_vs_full_trace": round(rate_eval / full_rate, 1)}
     env.close()
     print(json.dumps({
+        "machine": {"cpu": platform.processor() or platform.machine(),
+                    "cores": os.cpu_count(), "python": platform.python_version()},
+        "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
         "env": ENV_ID, "env_kwargs": env_kwargs, "designs": len(df), "test": len(test_df),
         "collect": {**col.summary(), "wall_seconds": round(collect_s, 1)},
         "metrics": metrics, "mlp_steps": args.mlp_steps, "accuracy": results, "speed": speed,

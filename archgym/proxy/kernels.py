@@ -1,0 +1,463 @@
+"""Fast inference for trained proxy models: what makes a proxy pay off inside a search loop.
+
+A searcher asks for one design at a time. For one row, the libraries' ``predict`` spends
+most of its time on input checks and dispatch: on DRAM-v0 (7 metrics), 8-15 ms for the
+scikit-learn forest, 16-28 ms for the LightGBM boosters, 0.6-1 ms for the GPs and 30-44 us
+for torch, on a loaded 2-core machine (``experiments/benchmarks/proxy_loop.py``,
+``docs/proxy.md``). Each kernel here is
+compiled once from the trained model. It computes every row on its own, so a design's
+prediction does not depend on the batch it came in:
+
+- :class:`TreeKernel` (``rf``, ``gbt``): every tree flattened into node records
+  ``(threshold, feature, left, right)`` and walked by a numba loop. scikit-learn trees
+  compare the float32-cast feature with a float64 threshold (sklearn casts ``X`` to
+  float32). LightGBM compares float64 features with float64 thresholds read from its
+  dumped model (``Booster.dump_model`` prints thresholds and leaf values with 17
+  significant digits, so they round-trip exactly) and follows its missing-value rules
+  (``missing_type`` Zero / NaN go to ``default_left``). Small-tree ensembles (LightGBM)
+  are scored with QuickScorer bit masks instead of the walk. Sums run in the libraries'
+  order (trees in sequence from 0.0; sklearn divides the sum by the tree count), so
+  predictions are bit for bit those of ``RandomForestRegressor.predict`` and
+  ``LGBMRegressor.predict``.
+- :class:`MLPKernel` (``mlp``): the trained float32 weights in a numba loop, in float32.
+  torch's float32 GEMM sums in another order and uses its own vectorised ``exp``, so the
+  two agree to float32 rounding, not bit for bit (tested: ``|diff| <= 1e-5 * (1 + |y|)``
+  on the standardised outputs).
+- :class:`GPKernel` (``gp``): the posterior mean ``k(x, X) @ alpha`` with the fitted
+  Matern-5/2 x constant + white kernel (Rasmussen & Williams 2006, eqs. 2.25 and 4.17),
+  with the training inputs pre-divided by the length scales. The std comes from the
+  stored Cholesky factor (eq. 2.26: ``k(x,x) - v.v`` with ``v = L^-1 k(X, x)``). scipy's
+  ``cdist`` and BLAS sum in another order than this loop, so agreement with
+  ``GaussianProcessRegressor.predict`` is to float64 rounding, not bit for bit (tested
+  against the bound ``4 n eps sum |k_j alpha_j|``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba
+import numpy as np
+
+#: bumped when a kernel's layout changes: a kernel saved with a proxy under another
+#: version is rebuilt from the model on load
+VERSION = 2
+
+# LightGBM's kZeroThreshold: |x| <= this counts as zero for missing_type "Zero"
+LGB_ZERO = 1e-35
+MISSING = {"None": 0, "Zero": 1, "NaN": 2}
+
+
+# ----------------------------------------------------------------------- tree ensembles
+
+
+@numba.njit(cache=True)
+def _leaf(x, node, nodes, missing, default_left, check_missing):
+    """The leaf row ``x`` reaches from ``node``. ``nodes`` rows are ``(threshold, feature,
+    left, right)``: one node, one cache line (feature < 0 marks a leaf)."""
+    while True:
+        f = int(nodes[node, 1])
+        if f < 0:
+            return node
+        v = x[f]
+        if check_missing:
+            m = missing[node]
+            if m != 2 and math.isnan(v):
+                v = 0.0
+            if (m == 1 and -LGB_ZERO <= v <= LGB_ZERO) or (m == 2 and math.isnan(v)):
+                node = int(nodes[node, 2]) if default_left[node] else int(nodes[node, 3])
+                continue
+        node = int(nodes[node, 2]) if v <= nodes[node, 0] else int(nodes[node, 3])
+
+
+@numba.njit(cache=True)
+def _tree_sums(X, roots, group, n_groups, nodes, missing, default_left, check_missing,
+               value):
+    """Per row and group, the sum over the group's trees (in order, from 0.0) of the
+    reached leaves' value vectors: ``(n, n_groups, n_outputs)``."""
+    n, n_out = X.shape[0], value.shape[1]
+    out = np.zeros((n, n_groups, n_out))
+    for t in range(roots.shape[0]):  # tree-major: a tree stays in cache over the rows;
+        g = group[t]                  # each row still adds its trees in order
+        for i in range(n):
+            leaf = _leaf(X[i], roots[t], nodes, missing, default_left, check_missing)
+            for k in range(n_out):
+                out[i, g, k] += value[leaf, k]
+    return out
+
+
+@numba.njit(cache=True)
+def _tree_leaves(X, roots, nodes, missing, default_left, check_missing, value):
+    """Per row and tree, the reached leaf's value vector: ``(trees, n, n_outputs)``."""
+    n, n_out, n_trees = X.shape[0], value.shape[1], roots.shape[0]
+    out = np.empty((n_trees, n, n_out))
+    for t in range(n_trees):
+        for i in range(n):
+            leaf = _leaf(X[i], roots[t], nodes, missing, default_left, check_missing)
+            for k in range(n_out):
+                out[t, i, k] = value[leaf, k]
+    return out
+
+
+# index of the single set bit b of a uint64: DEBRUIJN[(b * DEBRUIJN_MUL) >> 58]
+DEBRUIJN_MUL = 0x03F79D71B4CB0A89
+DEBRUIJN = np.zeros(64, np.int64)
+for _k in range(64):
+    DEBRUIJN[(((1 << _k) * DEBRUIJN_MUL) & ((1 << 64) - 1)) >> 58] = _k
+
+
+@numba.njit(cache=True)
+def _qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group, n_groups):
+    # ``group``: first tree of each group, then the tree count (``n_groups + 1`` entries)
+    """QuickScorer (Lucchese et al., SIGIR 2015): a tree's exit leaf is the leftmost leaf
+    not in the left subtree of any node whose test fails. ``masks[starts[f] + r]`` holds,
+    per tree, the leaves left after the failed tests of feature ``feats[f]``'s ``r``
+    smallest thresholds (``bounds`` per feature), so a row costs one AND per tree and
+    feature it exceeds a threshold of, instead of a walk with a branch per node."""
+    n, n_trees = X.shape[0], masks.shape[1]
+    out = np.zeros((n, n_groups, 1))
+    live = np.empty(n_trees, np.uint64)
+    for i in range(n):
+        live[:] = np.uint64(0xFFFFFFFFFFFFFFFF)
+        for f in range(feats.shape[0]):
+            v = X[i, feats[f]]
+            lo, hi = starts[f], starts[f + 1] - 1  # hi - lo thresholds of this feature
+            r = np.searchsorted(bounds[lo - f:hi - f], v)  # thresholds < v
+            if r > 0:
+                row = masks[lo + r]
+                for t in range(n_trees):
+                    live[t] &= row[t]
+        for g in range(n_groups):  # a group's trees are contiguous: sum them in order
+            acc = 0.0
+            for t in range(group[g], group[g + 1]):
+                m = live[t]
+                low = m & (~m + np.uint64(1))  # lowest set bit; its index by de Bruijn
+                k = DEBRUIJN[(low * np.uint64(DEBRUIJN_MUL)) >> np.uint64(58)]
+                acc += value[leaf_at[t] + k]
+            out[i, g, 0] = acc
+    return out
+
+
+class TreeKernel:
+    """A tree ensemble as flat node arrays. Tree ``t`` adds its leaf value into group
+    ``group[t]`` (a forest: one group; LightGBM: one group per booster). Ensembles of
+    small trees (at most 64 leaves, no zero-as-missing splits) also get QuickScorer
+    tables, used for rows without NaN."""
+
+    def __init__(self, trees: list[dict[str, np.ndarray]], group: list[int],
+                 n_outputs: int, float32_inputs: bool) -> None:
+        sizes = [len(t["feature"]) for t in trees]
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.roots = starts.copy()
+
+        def cat(key, dtype):
+            return np.ascontiguousarray(np.concatenate([t[key] for t in trees]), dtype=dtype)
+
+        self.feature = cat("feature", np.int64)
+        self.threshold = cat("threshold", np.float64)
+        off = np.repeat(starts, sizes)
+        self.left = np.where(self.feature >= 0, cat("left", np.int64) + off, -1)
+        self.right = np.where(self.feature >= 0, cat("right", np.int64) + off, -1)
+        self.missing = cat("missing", np.int64)
+        self.default_left = cat("default_left", np.bool_)
+        self.value = np.ascontiguousarray(np.concatenate([t["value"] for t in trees]),
+                                          dtype=np.float64).reshape(-1, n_outputs)
+        # node records (threshold, feature, left, right); indices are exact in float64
+        self.nodes = np.ascontiguousarray(np.stack(
+            [self.threshold, self.feature, self.left, self.right], axis=1).astype(np.float64))
+        # LightGBM's missing-value rules (NaN -> 0.0 unless missing_type NaN; Zero/NaN to
+        # default_left); sklearn trees see no NaN from the encoder and skip the checks
+        self.check_missing = not float32_inputs
+        self.group = np.asarray(group, dtype=np.int64)
+        self.n_groups = int(self.group.max()) + 1
+        self.float32_inputs = float32_inputs
+        self.version = VERSION  # saved with the kernel (class attributes are not)
+        self.qs = self._quickscorer(trees, sizes) if not float32_inputs else None
+
+    def _quickscorer(self, trees, sizes) -> tuple | None:
+        if np.any(np.diff(self.group) < 0):  # QuickScorer sums each group's trees in a run
+            return None
+        self._group_starts = np.searchsorted(self.group, np.arange(self.n_groups + 1))
+        n_leaves = [int((t["feature"] < 0).sum()) for t in trees]
+        if max(n_leaves) > 64 or (self.missing == 1).any() or self.value.shape[1] != 1:
+            return None
+        dtype, full = np.uint64, (1 << 64) - 1
+        leaf_at = np.concatenate([[0], np.cumsum(n_leaves)[:-1]]).astype(np.int64)
+        values = np.zeros((sum(n_leaves), 1))
+        tests: dict[int, list[tuple[float, int, int]]] = {}  # feature -> (thr, tree, mask)
+        for t, tree in enumerate(trees):
+            feature, left, right = tree["feature"], tree["left"], tree["right"]
+
+            def number(node: int, tree=tree, t=t, feature=feature, left=left,
+                       right=right) -> tuple[int, int]:
+                """Leaves of ``node``'s subtree numbered left to right: (first, end)."""
+                if feature[node] < 0:
+                    k = number.next
+                    values[leaf_at[t] + k, 0] = tree["value"][node, 0]
+                    number.next += 1
+                    return k, k + 1
+                a, b = number(int(left[node]))
+                _, c = number(int(right[node]))
+                lost = ((1 << b) - 1) ^ ((1 << a) - 1)  # the left subtree's leaves
+                tests.setdefault(int(feature[node]), []).append(
+                    (float(tree["threshold"][node]), t, full ^ lost))
+                return a, c
+
+            number.next = 0
+            number(0)
+        feats = sorted(tests)
+        if not feats:
+            return None
+        bounds, rows, starts = [], [], [0]
+        for f in feats:
+            ordered = sorted(tests[f], key=lambda x: x[0])
+            uniq = sorted({thr for thr, _, _ in ordered})
+            row = np.full(len(trees), full, dtype=dtype)
+            rows.append(row.copy())
+            at = 0
+            for u in uniq:  # row r: failed tests of the r smallest thresholds
+                while at < len(ordered) and ordered[at][0] == u:
+                    _, t, mask = ordered[at]
+                    row[t] &= dtype(mask)
+                    at += 1
+                rows.append(row.copy())
+            bounds += uniq
+            starts.append(starts[-1] + len(uniq) + 1)
+        return (np.array(feats, np.int64), np.array(bounds, np.float64),
+                np.array(starts, np.int64), np.stack(rows), leaf_at, values[:, 0].copy())
+
+    def _x(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        if self.float32_inputs:  # what sklearn's trees see: float32, compared as float64
+            X = X.astype(np.float32)
+        return np.ascontiguousarray(X, dtype=np.float64)
+
+    def sums(self, X: np.ndarray) -> np.ndarray:
+        """``(n, groups, outputs)``: each group's sum of leaf values."""
+        if self.qs is not None:
+            X = self._x(X)
+            if not np.isnan(X).any():
+                return _qs_sums(X, *self.qs, self._group_starts, self.n_groups)
+        return self.walk_sums(X)
+
+    def walk_sums(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`sums` by walking every tree (the reference the QuickScorer path is
+        tested against)."""
+        return _tree_sums(self._x(X), self.roots, self.group, self.n_groups, self.nodes,
+                          self.missing, self.default_left, self.check_missing, self.value)
+
+    def leaves(self, X: np.ndarray) -> np.ndarray:
+        """``(trees, n, outputs)``: every tree's prediction."""
+        return _tree_leaves(self._x(X), self.roots, self.nodes, self.missing,
+                            self.default_left, self.check_missing, self.value)
+
+    # ---- builders
+    @classmethod
+    def from_sklearn(cls, estimators: list[Any]) -> TreeKernel:
+        """From fitted scikit-learn regression trees (a forest's ``estimators_``)."""
+        trees = []
+        for est in estimators:
+            tr = est.tree_
+            leaf = tr.children_left < 0
+            trees.append({"feature": np.where(leaf, -1, tr.feature),
+                          "threshold": tr.threshold, "left": tr.children_left,
+                          "right": tr.children_right,
+                          "missing": np.zeros(tr.node_count, np.int64),
+                          "default_left": np.zeros(tr.node_count, np.bool_),
+                          "value": tr.value[:, :, 0]})
+        return cls(trees, [0] * len(trees), estimators[0].tree_.n_outputs, True)
+
+    @classmethod
+    def from_lightgbm(cls, boosters: list[Any]) -> TreeKernel:
+        """From LightGBM boosters (``LGBMRegressor.booster_`` or ``Booster``), one group each,
+        read from their dumped model."""
+        trees, group = [], []
+        for g, booster in enumerate(boosters):
+            model = booster.dump_model()
+            if model.get("num_tree_per_iteration", 1) != 1:
+                raise ValueError("only single-output LightGBM regression boosters compile")
+            for info in model["tree_info"]:
+                trees.append(_lgb_tree(info["tree_structure"]))
+                group.append(g)
+        return cls(trees, group, 1, False)
+
+
+def _lgb_tree(root: dict[str, Any]) -> dict[str, np.ndarray]:
+    """A dumped LightGBM tree (nested dicts) as node arrays, in pre-order."""
+    rows: list[list[Any]] = []
+
+    def visit(node: dict[str, Any]) -> int:
+        at = len(rows)
+        if "leaf_value" in node:
+            rows.append([-1, 0.0, -1, -1, 0, False, float(node["leaf_value"])])
+            return at
+        if node["decision_type"] != "<=":
+            raise ValueError(f"LightGBM split {node['decision_type']!r} (categorical) does "
+                             "not compile; proxies use numeric features")
+        rows.append([int(node["split_feature"]), float(node["threshold"]), 0, 0,
+                     MISSING[node["missing_type"]], bool(node["default_left"]), 0.0])
+        rows[at][2] = visit(node["left_child"])
+        rows[at][3] = visit(node["right_child"])
+        return at
+
+    visit(root)
+    cols = list(zip(*rows, strict=True))
+    return {"feature": np.array(cols[0], np.int64), "threshold": np.array(cols[1]),
+            "left": np.array(cols[2], np.int64), "right": np.array(cols[3], np.int64),
+            "missing": np.array(cols[4], np.int64), "default_left": np.array(cols[5]),
+            "value": np.array(cols[6]).reshape(-1, 1)}
+
+
+# ----------------------------------------------------------------------------- MLP
+
+
+@numba.njit(cache=True)
+def _linear(a, W, bias, d_in, d_out, out):
+    """``out = a @ W + bias`` (float32): each output sums its inputs in order."""
+    for o in range(d_out):
+        out[o] = bias[o]
+    for k in range(d_in):
+        xk = a[k]
+        for o in range(d_out):
+            out[o] += W[k, o] * xk
+
+
+@numba.njit(cache=True)
+def _mlp(X, weights, biases, shapes):
+    """Linear layers (``weights[j]``: ``(in, out)``, zero-padded) with SiLU between them,
+    in float32, one row at a time."""
+    n, n_layers = X.shape[0], shapes.shape[0]
+    out = np.empty((n, shapes[n_layers - 1, 1]), np.float32)
+    a = np.zeros(weights.shape[1], np.float32)
+    b = np.zeros(weights.shape[2], np.float32)
+    one = np.float32(1.0)
+    for i in range(n):
+        for k in range(shapes[0, 0]):
+            a[k] = np.float32(X[i, k])
+        for j in range(n_layers):
+            d_in, d_out = shapes[j, 0], shapes[j, 1]
+            _linear(a, weights[j], biases[j], d_in, d_out, b)
+            if j < n_layers - 1:
+                for o in range(d_out):
+                    a[o] = b[o] / (one + np.exp(-b[o]))
+        for o in range(shapes[n_layers - 1, 1]):
+            out[i, o] = b[o]
+    return out
+
+
+class MLPKernel:
+    """A stack of linear layers with SiLU activations (:class:`~archgym.proxy.models.MLPModel`)."""
+
+    version = VERSION
+
+    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """``layers``: ``(weight (out, in), bias (out,))`` per linear layer, torch's layout."""
+        self.shapes = np.array([[w.shape[1], w.shape[0]] for w, _ in layers], np.int64)
+        width = int(self.shapes.max())
+        self.weights = np.zeros((len(layers), width, width), np.float32)
+        self.biases = np.zeros((len(layers), width), np.float32)
+        for j, (w, bias) in enumerate(layers):
+            self.weights[j, :w.shape[1], :w.shape[0]] = np.asarray(w, np.float32).T
+            self.biases[j, :w.shape[0]] = bias
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if X.shape[1] != self.shapes[0, 0]:
+            raise ValueError(f"MLP expects {self.shapes[0, 0]} features, got {X.shape[1]}")
+        return _mlp(X, self.weights, self.biases, self.shapes).astype(np.float64)
+
+
+# ------------------------------------------------------------------------------ GP
+
+SQRT5 = math.sqrt(5.0)
+
+
+@numba.njit(cache=True)
+def _gp_cross(X, XsT, inv_ls, const):
+    """``const * Matern52(x, X_train)`` for every row of ``X``: ``(n, n_train)``; the
+    training inputs come transposed, so the loop runs along them (and vectorises)."""
+    n, d, m = X.shape[0], XsT.shape[0], XsT.shape[1]
+    K = np.empty((n, m))
+    s = np.empty(m)
+    for i in range(n):
+        s[:] = 0.0
+        for k in range(d):
+            xk = X[i, k] * inv_ls[k]
+            for j in range(m):
+                diff = xk - XsT[k, j]
+                s[j] += diff * diff
+        for j in range(m):
+            r = math.sqrt(s[j]) * SQRT5
+            K[i, j] = const * ((1.0 + r + r * r / 3.0) * math.exp(-r))
+    return K
+
+
+class GPKernel:
+    """Posterior mean and std of fitted ``Constant * Matern(nu=2.5) + White`` GPs, one per
+    output column."""
+
+    version = VERSION
+
+    def __init__(self, gps: list[Any]) -> None:
+        self.parts = []
+        for gp in gps:
+            k = gp.kernel_
+            try:
+                const = float(k.k1.k1.constant_value)
+                matern, noise = k.k1.k2, float(k.k2.noise_level)
+            except AttributeError:
+                raise ValueError(f"GP kernel {k} is not Constant * Matern + White") from None
+            if matern.nu != 2.5:
+                raise ValueError(f"GP kernel has Matern nu={matern.nu}; the kernel needs 2.5")
+            inv_ls = 1.0 / np.broadcast_to(np.asarray(matern.length_scale, np.float64),
+                                           (gp.X_train_.shape[1],))
+            self.parts.append({
+                "XsT": np.ascontiguousarray((gp.X_train_ * inv_ls).T), "inv_ls": inv_ls,
+                "const": const, "diag": const + noise,
+                "alpha": np.ascontiguousarray(np.ravel(gp.alpha_)), "L": gp.L_,
+                "y_mean": float(np.ravel(gp._y_train_mean)[0]),
+                "y_std": float(np.ravel(gp._y_train_std)[0])})
+
+    def predict(self, X: np.ndarray, return_std: bool = False
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+        from scipy.linalg import solve_triangular
+
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        mean = np.empty((len(X), len(self.parts)))
+        std = np.empty_like(mean) if return_std else None
+        for j, p in enumerate(self.parts):
+            K = _gp_cross(X, p["XsT"], p["inv_ls"], p["const"])
+            mean[:, j] = _rowwise_dot(K, p["alpha"]) * p["y_std"] + p["y_mean"]
+            if std is not None:
+                V = solve_triangular(p["L"], K.T, lower=True, check_finite=False)
+                var = p["diag"] - np.einsum("ij,ij->j", V, V)
+                std[:, j] = np.sqrt(np.maximum(var, 0.0)) * p["y_std"]
+        return mean, std
+
+
+@numba.njit(cache=True)
+def _rowwise_dot(K, alpha):
+    out = np.empty(K.shape[0])
+    for i in range(K.shape[0]):
+        s = 0.0
+        for j in range(K.shape[1]):
+            s += K[i, j] * alpha[j]
+        out[i] = s
+    return out
+
+
+# ----------------------------------------------------------------------- to metric units
+
+
+@numba.njit(cache=True)
+def to_metrics(Z, scale, shift, lo, hi, log):
+    """Standardised predictions back to metric units, row by row: ``t = z * scale +
+    shift``, clipped to ``[lo, hi]``, ``exp(t)`` where the metric was log-transformed."""
+    n, m = Z.shape
+    out = np.empty((n, m))
+    for i in range(n):
+        for j in range(m):
+            t = min(max(Z[i, j] * scale[j] + shift[j], lo[j]), hi[j])
+            out[i, j] = math.exp(t) if log[j] else t
+    return out

@@ -1,0 +1,273 @@
+"""Proxies inside the search loop on DRAM-v0: one GA run end to end, simulator vs each proxy.
+
+Prints one JSON object. What it does, all in one process on this machine:
+
+1. Collects ``--train`` distinct random designs of ``archgym/DRAM-v0`` at ``trace_length``
+   (cached and resumable under ``runs/proxy_loop/``) and trains one proxy per kind on all
+   metrics (the env's proxy cost model needs every metric; ``gp`` on the first
+   ``--gp-rows`` designs: its training is cubic in the rows). Trained proxies are cached.
+2. One-row latency per kind, median over ``--latency-calls`` single calls, each timed alone:
+   the compiled kernel on one encoded row (``model.predict``), ``Proxy.predict`` of one
+   config dict (encode + kernel + back to metric units), ``ProxyEvaluator.evaluate`` (what
+   an env step pays), and the library's own one-row predict (fewer calls) for reference.
+3. The same GA run (``--budget`` evaluations, seed ``--seed``) end to end through
+   :func:`archgym.runner.run` on the simulator env and on ``cost_model="proxy"`` envs, with
+   the batch ask/tell path (a GA generation per env call) and one design per call; wall
+   times and the share spent in the evaluator.
+4. The simulator on the full shipped trace: ``--full-designs`` designs timed and the
+   20,000-evaluation run extrapolated linearly (evaluator time per design x budget plus the
+   simulator run's non-evaluator time); said so in the JSON (``extrapolated``).
+5. Each proxy run's ``--top`` best designs (by the proxy's reward) re-simulated at
+   ``trace_length`` and on the full trace: their true metrics and reward against the
+   simulator run's best. One seed: a cost-model comparison of one search, not a ranking of
+   searchers.
+
+    python -m experiments.benchmarks.proxy_loop          # defaults below
+
+Goal (issue 16): one-row inference < 50 us per kind; the GA run >= 100x faster with a proxy
+than with the simulator at trace_length 2000 and >= 2000x against the full trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV_ID = "archgym/DRAM-v0"
+
+
+def machine() -> dict:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text()
+                .splitlines() if ln.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def one_call_us(fn, inputs: list, calls: int) -> float:
+    """Median wall time of one call ``fn(inputs[i % len])``, each call timed alone, over
+    distinct inputs in turn (one input repeated would keep its tree paths in cache and
+    flatter the kernels), after one warm-up pass."""
+    for x in inputs:
+        fn(x)
+    times = []
+    for i in range(calls):
+        x = inputs[i % len(inputs)]
+        t = time.perf_counter_ns()
+        fn(x)
+        times.append(time.perf_counter_ns() - t)
+    return round(statistics.median(times) / 1000.0, 2)
+
+
+class Timed:
+    """Wraps an evaluator's batch call to add up the time spent in it."""
+
+    def __init__(self, evaluator) -> None:
+        self.seconds, inner = 0.0, evaluator.evaluate_batch
+
+        def timed(configs):
+            t = time.perf_counter()
+            try:
+                return inner(configs)
+            finally:
+                self.seconds += time.perf_counter() - t
+
+        evaluator.evaluate_batch = timed
+
+
+def ga_run(env_kwargs: dict, args, batch: bool) -> dict:
+    import agents
+    from archgym import registry
+    from archgym.runner import run
+
+    env = registry.make(ENV_ID, **env_kwargs)
+    base = env.unwrapped
+    timer = Timed(base.evaluator)
+    ga = agents.make("ga", base.space, seed=args.seed)
+    t = time.perf_counter()
+    result = run(env, ga, args.budget, seed=args.seed, batch=batch)
+    wall = time.perf_counter() - t
+    env.close()
+    ranked = sorted((r for r in result.history if r.valid), key=lambda r: -r.reward)
+    seen, top = set(), []
+    for r in ranked:
+        key = base.space.key(r.config)
+        if key not in seen:
+            seen.add(key)
+            top.append(r)
+        if len(top) == args.top:
+            break
+    return {"wall_s": round(wall, 3), "evaluator_s": round(timer.seconds, 3),
+            "loop_us_per_eval": round(1e6 * (wall - timer.seconds) / result.evaluations, 1),
+            "evaluator_us_per_eval": round(1e6 * timer.seconds / result.evaluations, 1),
+            "evaluations": result.evaluations,
+            "evals_per_s": round(result.evaluations / wall, 1),
+            "best_reward": result.best.reward, "best_config": result.best.config,
+            "best_metrics": result.best.metrics, "_top": top}
+
+
+def resimulate(configs: list[dict], env_kwargs: dict) -> list[dict]:
+    from archgym import registry
+
+    env = registry.make(ENV_ID, **env_kwargs)
+    base = env.unwrapped
+    out = []
+    for c in configs:
+        m = base.evaluator.evaluate(c)
+        out.append({"reward": float(base.objective.reward(m)), "metrics": m})
+    env.close()
+    return out
+
+
+def main() -> None:
+    import archgym  # noqa: F401  (registers DRAM-v0)
+    from archgym import dataset, registry
+    from archgym.app.collect import collect
+    from archgym.proxy import EnvInfo, ProxyEvaluator, load, train, training_frame
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--budget", type=int, default=20_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--trace-length", type=int, default=2000)
+    ap.add_argument("--workload", default="stream")
+    ap.add_argument("--train", type=int, default=2000, help="random designs to train on")
+    ap.add_argument("--gp-rows", type=int, default=300)
+    ap.add_argument("--models", default="rf,gbt,mlp,gp")
+    ap.add_argument("--latency-calls", type=int, default=20_000)
+    ap.add_argument("--library-calls", type=int, default=200)
+    ap.add_argument("--latency-designs", type=int, default=1000,
+                    help="distinct designs the one-row calls cycle through")
+    ap.add_argument("--full-designs", type=int, default=20,
+                    help="designs simulated on the full trace to extrapolate its run")
+    ap.add_argument("--top", type=int, default=5, help="designs re-simulated per proxy run")
+    ap.add_argument("--cache", default=str(ROOT / "runs" / "proxy_loop"))
+    args = ap.parse_args()
+
+    out: dict = {"machine": machine(), "load_avg_before": [round(x, 2) for x in
+                                                          os.getloadavg()],
+                 "env": ENV_ID, "searcher": "ga (defaults: population 20, elite 2)",
+                 "budget": args.budget, "seed": args.seed, "seeds": 1,
+                 "trace_length": args.trace_length, "workload": args.workload,
+                 "repetitions": {"ga_runs": 1, "latency_calls": args.latency_calls,
+                                 "latency_designs": args.latency_designs,
+                                 "library_calls": args.library_calls}}
+    kw = {"trace_length": args.trace_length, "workload": args.workload}
+    cache = Path(args.cache)
+
+    # 1. data and proxies
+    data = cache / f"dram-{args.workload}-tl{args.trace_length}-n{args.train}-s{args.seed}"
+    t = time.perf_counter()
+    collect(ENV_ID, args.train, "random", args.seed, 1, data, kw)
+    out["collect_s"] = round(time.perf_counter() - t, 1)
+    label = registry.make(ENV_ID, **kw).unwrapped.evaluator.workload
+    df = training_frame(dataset.load(data), ENV_ID, label)
+    info = EnvInfo.of(ENV_ID, kw)
+    proxies, train_s = {}, {}
+    for kind in args.models.split(","):
+        rows = df.iloc[:args.gp_rows] if kind == "gp" else df
+        tag = hashlib.sha256(f"{data.name}|{kind}|{len(rows)}".encode()).hexdigest()[:10]
+        path = cache / "proxies" / f"{kind}-{tag}"
+        if not (path / "meta.json").is_file():
+            t = time.perf_counter()
+            train(rows, ENV_ID, model=kind, seed=args.seed, env=info).save(path)
+            train_s[kind] = round(time.perf_counter() - t, 1)
+        proxies[kind] = path
+    out["proxies"] = {k: {"path": str(p.relative_to(ROOT)) if p.is_relative_to(ROOT)
+                          else str(p), "train_rows": args.gp_rows if k == "gp" else len(df),
+                          "train_s_this_run": train_s.get(k)} for k, p in proxies.items()}
+
+    # 2. one-row latency
+    sim = registry.make(ENV_ID, **kw).unwrapped
+    rng = np.random.default_rng(args.seed)
+    configs = [sim.space.sample(rng) for _ in range(args.latency_designs)]
+    latency = {}
+    for kind, path in proxies.items():
+        proxy = load(path)
+        rows = [proxy.encoder.encode_row(c)[None, :] for c in configs]
+        ev = ProxyEvaluator(proxy, reference=sim.evaluator)
+        latency[kind] = {
+            "kernel_us": one_call_us(proxy.model.predict, rows, args.latency_calls),
+            "proxy_predict_us": one_call_us(lambda c, p=proxy: p.predict([c]), configs,
+                                            args.latency_calls),
+            "evaluator_us": one_call_us(ev.evaluate, configs, args.latency_calls),
+            "library_predict_us": one_call_us(proxy.model.library_predict,
+                                              rows[:args.library_calls], args.library_calls)}
+        X = np.concatenate(rows)
+        same = np.array_equal(proxy.model.predict(X)[0], proxy.model.library_predict(X)[0])
+        latency[kind]["kernel_equals_library_bitwise"] = bool(same)
+        if not same:
+            latency[kind]["max_abs_diff_standardised"] = float(np.abs(
+                proxy.model.predict(X)[0] - proxy.model.library_predict(X)[0]).max())
+    out["one_row_latency"] = latency
+    sim_rate = 200 / max(1e-9, _time_sim(sim, 200, args.seed))
+    out["simulator_one_design_us"] = round(1e6 / sim_rate, 1)
+
+    # 3. GA runs
+    runs = {"simulator": ga_run(kw, args, batch=True)}
+    for kind, path in proxies.items():
+        pk = {**kw, "cost_model": "proxy", "proxy": str(path)}
+        runs[f"proxy-{kind}"] = ga_run(pk, args, batch=True)
+        runs[f"proxy-{kind}-one-at-a-time"] = ga_run(pk, args, batch=False)
+    sim_run = runs["simulator"]
+
+    # 4. full trace: time a few designs, extrapolate the run
+    full = registry.make(ENV_ID, workload=args.workload).unwrapped.evaluator
+    designs = [sim.space.sample(np.random.default_rng(args.seed + 1))
+               for _ in range(args.full_designs)]
+    t = time.perf_counter()
+    full._evaluate_many(designs)
+    per_design = (time.perf_counter() - t) / args.full_designs
+    loop_s = sim_run["wall_s"] - sim_run["evaluator_s"]
+    full_wall = per_design * args.budget + loop_s
+    out["full_trace"] = {"requests": len(full.trace.addr), "designs_timed": args.full_designs,
+                         "s_per_design": round(per_design, 4),
+                         "ga_run_wall_s": round(full_wall, 1), "extrapolated": True,
+                         "how": "s_per_design x budget + the tl-run's non-evaluator time"}
+
+    # 5. true quality of the proxies' best designs
+    sim_best_full = resimulate([sim_run["best_config"]], {"workload": args.workload})[0]
+    for name, r in runs.items():
+        top = r.pop("_top")
+        if name == "simulator":
+            continue
+        configs = [e.config for e in top]
+        at_tl = resimulate(configs, kw)
+        on_full = resimulate(configs[:1], {"workload": args.workload})
+        best_true = max(range(len(at_tl)), key=lambda i: at_tl[i]["reward"])
+        r["speedup_vs_simulator_tl"] = round(sim_run["wall_s"] / r["wall_s"], 1)
+        r["speedup_vs_simulator_full_trace"] = round(full_wall / r["wall_s"], 1)
+        r["top_designs_true"] = [{"proxy_reward": e.reward, "true_reward": a["reward"],
+                                  "true_latency_ns": a["metrics"]["latency_ns"]}
+                                 for e, a in zip(top, at_tl, strict=True)]
+        r["best_true_reward_of_top"] = at_tl[best_true]["reward"]
+        r["proxy_best_true_reward"] = at_tl[0]["reward"]
+        r["proxy_best_true_reward_full_trace"] = on_full[0]["reward"]
+        r["true_gap_vs_simulator_best_pct"] = round(
+            100 * (at_tl[0]["reward"] - sim_run["best_reward"]) / abs(sim_run["best_reward"]), 3)
+        r.pop("best_metrics")
+    sim_run.pop("best_metrics", None)
+    sim_run["best_reward_full_trace"] = sim_best_full["reward"]
+    out["objective"] = "DRAM-v0 default: minimise latency_ns (reward = -latency_ns)"
+    out["runs"] = runs
+    out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(out, indent=2, default=str))
+
+
+def _time_sim(env, n: int, seed: int) -> float:
+    rng = np.random.default_rng(seed + 2)
+    designs = [env.space.sample(rng) for _ in range(n)]
+    t = time.perf_counter()
+    env.evaluator._evaluate_many(designs)
+    return time.perf_counter() - t
+
+
+if __name__ == "__main__":
+    main()
