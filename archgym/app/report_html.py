@@ -23,7 +23,8 @@ body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.6em 0;font-size:.85em}
 th,td{border:1px solid #ccc;padding:.25em .55em;text-align:right;white-space:nowrap}
-th{background:#f0f0f0;cursor:pointer;user-select:none}
+th{background:#f0f0f0;cursor:pointer;user-select:none;white-space:normal;max-width:11em;
+ vertical-align:bottom}
 th.asc::after{content:" \\25B2"}th.desc::after{content:" \\25BC"}
 td:first-child,th:first-child{text-align:left}
 tbody tr:nth-child(even){background:#fafafa}
