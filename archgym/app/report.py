@@ -471,7 +471,7 @@ def report(path: str | Path, target: float | Mapping[str, float] | None = None,
     if cross if cross is not None else df["env_id"].nunique() > 1:
         from archgym.app.report_cross import cross_report
 
-        result["cross"] = cross_report(result, df, out_dir, plots=plots, units=units)
+        result["cross"] = cross_report(result, df, out_dir, plots=plots)
         files.update(result["cross"]["files"])
     return result
 

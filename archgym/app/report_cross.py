@@ -26,8 +26,9 @@ Definitions (on top of :mod:`archgym.app.report`'s problems, runs and tuned sett
 - the *lottery figure*: each searcher's rank (y, 1 on top) on each problem (x), one line per
   searcher: crossing lines are the "lottery" of which searcher wins depends on the problem.
 
-Plots (PNG): ``curves_<problem>.png`` (:func:`archgym.app.report.plot_curves`, one per
-problem), ``quality.png`` (median quality, searcher x problem) and ``rank_lottery.png``;
+Plots (PNG): ``curves_<problem>.png`` (one per problem: the normalised quality of the best
+design so far against evaluations, per searcher the median over seeds and the seeds'
+interquartile range), ``quality.png`` (median quality, searcher x problem) and ``rank_lottery.png``;
 ``report.html`` holds the tables and the PNGs (:mod:`archgym.app.report_html`).
 """
 
@@ -184,6 +185,42 @@ def slug(problem: str) -> str:
 # ------------------------------------------------------------------------------- plots
 
 
+def plot_quality_curves(so_far: pd.DataFrame, table: pd.DataFrame, refs: pd.DataFrame,
+                        path: Path) -> None:
+    """One problem: normalised quality of the best design so far against evaluations, per
+    searcher's tuned setting: median over seeds (line) and the seeds' interquartile range
+    (band)."""
+    from archgym.app.report import _pyplot, _save_atomic, searcher_colours
+
+    plt = _pyplot()
+    problem = table["problem"].iloc[0]
+    ref = refs.set_index("problem").loc[problem]
+    colours = searcher_colours(sorted(table["searcher"]))
+    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    for r in table.itertuples():
+        mine = so_far[(so_far["searcher"] == r.searcher) & (so_far["hparams"] == r.best_hparams)]
+        wide = mine.pivot_table(index="step", columns="run_id", values="best_so_far",
+                                aggfunc="first")
+        wide = wide.reindex(range(1, int(wide.index.max()) + 1)).ffill()
+        q = pd.DataFrame(normalised_quality(wide.to_numpy(), ref["reference"]),
+                         index=wide.index)
+        colour = colours[r.searcher]
+        ax.plot(q.index, q.median(axis=1), color=colour, lw=1.6,
+                label=f"{r.searcher} ({q.shape[1]} seeds)")
+        ax.fill_between(q.index, q.quantile(0.25, axis=1), q.quantile(0.75, axis=1),
+                        color=colour, alpha=0.15, linewidth=0)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("evaluations (designs evaluated)")
+    ax.set_ylabel("quality of the best design so far\n(1 = reference)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.set_title(f"{problem}: median over seeds (line), interquartile range (band)\n"
+                 f"reference: {_wrap(ref['reference_source'], 80)}", fontsize=8.5)
+    fig.tight_layout()
+    _save_atomic(fig, path)
+    plt.close(fig)
+
+
 def plot_quality(quality: pd.DataFrame, ranks: pd.DataFrame, path: Path) -> None:
     """Heat map of median normalised quality: searchers (rows, by mean rank) x problems."""
     from archgym.app.report import _pyplot, _save_atomic
@@ -234,18 +271,18 @@ def plot_rank_lottery(quality: pd.DataFrame, ranks: pd.DataFrame, path: Path) ->
     plt.close(fig)
 
 
-def _wrap(text: str) -> str:
+def _wrap(text: str, width: int = 16) -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, 16, break_on_hyphens=False))
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False))
 
 
 # ------------------------------------------------------------------------------ report
 
 
 def cross_report(result: Mapping[str, Any], df: pd.DataFrame, out_dir: Path,
-                 plots: bool = True, known: Mapping[str, BestKnown] | None = None,
-                 units: Mapping[str, str] | None = None) -> dict[str, Any]:
+                 plots: bool = True, known: Mapping[str, BestKnown] | None = None
+                 ) -> dict[str, Any]:
     """The cross-environment part of :func:`archgym.app.report.report`'s ``result`` (its
     runs, table and goals over ``df``): references, quality, ranks, PNGs and ``report.html``
     in ``out_dir``. ``known`` replaces the envs' own best-known values (tests)."""
@@ -262,11 +299,11 @@ def cross_report(result: Mapping[str, Any], df: pd.DataFrame, out_dir: Path,
     files: dict[str, Path] = {}
     images: dict[str, Path] = {}
     if plots:
-        units = units or {}
+        so_far = single.best_so_far(df).merge(runs[["run_id", "problem"]], on="run_id")
         for problem in sorted(table["problem"].unique()):
             path = out_dir / f"curves_{slug(problem)}.png"
-            single.plot_curves(df, runs, table[table["problem"] == problem], goal, path,
-                               units)
+            plot_quality_curves(so_far[so_far["problem"] == problem],
+                                table[table["problem"] == problem], refs, path)
             images[problem] = path
         files["quality"] = out_dir / "quality.png"
         files["rank_lottery"] = out_dir / "rank_lottery.png"
