@@ -152,8 +152,9 @@ def page(title: str, refs: pd.DataFrame, quality: pd.DataFrame, ranks: pd.DataFr
              rank_html(ranks, problems)]
     few = quality[quality["seeds"] < MIN_SEEDS]
     if len(few):
-        parts.append(f"<p class=note>Warning: {int(few['seeds'].min())} to "
-                     f"{int(quality['seeds'].max())} seeds per searcher (fewer than "
+        low, high = int(few["seeds"].min()), int(quality["seeds"].max())
+        seeds = f"{low}" if low == high else f"{low} to {high}"
+        parts.append(f"<p class=note>Warning: {seeds} seeds per searcher (fewer than "
                      f"{MIN_SEEDS}): ranks may change with more seeds.</p>")
     for key, alt in (("rank_lottery", "rank of each searcher per problem"),
                      ("quality", "median normalised quality, searcher x problem")):
