@@ -37,6 +37,10 @@ For ``min:``/``max:`` objectives the plots show the metric in its unit (the rewa
 ``-/+ metric / scale``); otherwise the reward, with its formula in the panel title. When the
 dataset holds sweep completion markers (``_done/``), runs without one (interrupted) are left
 out and counted.
+
+A dataset with more than one env (or ``--cross``) also gets the cross-environment report of
+:mod:`archgym.app.report_cross`: quality normalised to the best known design, ranks across
+problems, the lottery figure and one self-contained ``report.html``.
 """
 
 from __future__ import annotations
