@@ -103,7 +103,8 @@ def applies(name: str, env: Any) -> bool:
     base = env.unwrapped
     if name in policies():
         return base.env_id() in env_registry.policy_envs(name)
-    return base.kind in kinds(name) or base.design_point_view() is not None
+    drives = kinds(name)
+    return base.kind in drives or ("design" in drives and base.design_point_view() is not None)
 
 
 def kinds(name: str) -> tuple[str, ...]:

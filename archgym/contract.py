@@ -30,6 +30,11 @@ The protocol (:class:`ArchEnv`, written out in ``docs/env-contract.md``):
 ``evaluate(config)``
     The metrics of a design as logged in :attr:`Evaluation.config`, without stepping or
     notifying anyone (what ``archgym replay`` re-simulates).
+``best_known()`` (optional; :class:`EnvBase` returns ``None``)
+    A :class:`BestKnown` reward under the env's objective: a proven optimum (an exact solver
+    over the same design space and cost model) or the best design the literature or a
+    solver knows. Reports normalise a searcher's final quality to it (or to the best design
+    in the dataset, if that is better or the env knows none).
 
 Constructor parameters are checked against their type hints before ``__init__`` runs (a wrong
 type or unknown name raises :class:`~archgym.errors.ArchGymError` naming the parameter and
@@ -73,6 +78,17 @@ class Evaluation:
     valid: bool
     wall_seconds: float
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BestKnown:
+    """The best reward an env knows for its objective, and where it comes from."""
+
+    reward: float
+    #: ``True`` when no design of the env can score higher (an exact solver proved it)
+    proven: bool
+    #: how it was found, for the report (e.g. ``"CP-SAT/DP optimum of the placement"``)
+    source: str
 
 
 @runtime_checkable
@@ -295,6 +311,12 @@ class EnvBase:
 
     def cost_model_name(self) -> str:
         return "simulator"
+
+    def best_known(self) -> BestKnown | None:
+        """The best reward known for this env's objective (module docstring); ``None``: none
+        known beyond what searchers find. Override where an exact solver or a published
+        optimum exists; it may be slow (reports call it once per problem)."""
+        return None
 
     def metric_spec_key(self) -> dict[str, Any]:
         """The part of :meth:`env_spec` that decides a design's metrics (what a proxy must

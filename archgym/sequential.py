@@ -189,3 +189,7 @@ class DesignPointView(DesignEnv):
 
     def metric_spec_key(self) -> dict[str, Any]:
         return {**self.parent.metric_spec_key(), "view": "design"}
+
+    def best_known(self):
+        """The parent's: the view searches the same problem's designs."""
+        return self.parent.best_known()

@@ -37,6 +37,10 @@ For ``min:``/``max:`` objectives the plots show the metric in its unit (the rewa
 ``-/+ metric / scale``); otherwise the reward, with its formula in the panel title. When the
 dataset holds sweep completion markers (``_done/``), runs without one (interrupted) are left
 out and counted.
+
+A dataset with more than one env (or ``--cross``) also gets the cross-environment report of
+:mod:`archgym.app.report_cross`: quality normalised to the best known design, ranks across
+problems, the lottery figure and one self-contained ``report.html``.
 """
 
 from __future__ import annotations
@@ -434,11 +438,15 @@ def _units(df: pd.DataFrame) -> dict[str, str]:
 
 def report(path: str | Path, target: float | Mapping[str, float] | None = None,
            out: str | Path | None = None, plots: bool = True,
-           units: Mapping[str, str] | None = None) -> dict[str, Any]:
+           units: Mapping[str, str] | None = None, cross: bool | None = None
+           ) -> dict[str, Any]:
     """Summarise the dataset at ``path``; write ``summary.csv``, ``summary.json`` and the
     PNGs to ``out`` (default ``<dataset>/report``). ``target`` is a target reward for every
     problem or a mapping problem -> target reward. ``units`` names metric units for the plots.
-    Returns the table, the runs, the goals, the notes and the files."""
+    ``cross`` adds the cross-environment report (:mod:`archgym.app.report_cross`: normalised
+    quality, ranks, the lottery figure, ``report.html``); by default when the dataset holds
+    more than one env. Returns the table, the runs, the goals, the notes, the files and (with
+    ``cross``) ``result["cross"]``."""
     path = Path(path)
     df = dataset.load(path)
     df, incomplete = complete_runs(df, path) if path.is_dir() else (df, 0)
@@ -461,9 +469,15 @@ def report(path: str | Path, target: float | Mapping[str, float] | None = None,
         files["lottery"] = out_dir / "lottery.png"
         figures = {"curves": plot_curves(df, runs, table, goal, files["curves"], units),
                    "lottery": plot_lottery(runs, goal, files["lottery"], units)}
-    return {"table": table, "runs": runs, "goals": goal, "notes": notes, "files": files,
-            "incomplete_runs": incomplete, "target": target,
-            "figures": figures if plots else {}}
+    result = {"table": table, "runs": runs, "goals": goal, "notes": notes, "files": files,
+              "incomplete_runs": incomplete, "target": target, "source": str(path),
+              "figures": figures if plots else {}}
+    if cross if cross is not None else df["env_id"].nunique() > 1:
+        from archgym.app.report_cross import cross_report
+
+        result["cross"] = cross_report(result, df, out_dir, plots=plots)
+        files.update(result["cross"]["files"])
+    return result
 
 
 def summary_json(table: pd.DataFrame, goal: pd.DataFrame, notes: Mapping[str, Any],
@@ -587,6 +601,11 @@ def cli(
         metavar="DIR", help="Directory for the table and PNGs (default: DATASET/report).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
     = False,
+    cross: Annotated[bool | None, typer.Option(
+        "--cross/--no-cross",
+        help="Cross-environment report (quality normalised to the best known design, ranks "
+             "across problems, the lottery figure, report.html). Default: when the dataset "
+             "holds more than one env.")] = None,
 ) -> None:
     """Summary table (median best reward with 95 % CIs, evaluations to the goal, the
     hyper-parameter lottery) and plots of a dataset."""
@@ -596,17 +615,26 @@ def cli(
         if not path.exists():
             raise FileNotFoundError(f"dataset {path} does not exist")
         targets = _parse_targets(target)
-        result = report(path, target=targets, out=out)
+        result = report(path, target=targets, out=out, cross=cross)
     if as_json:
+        extra = {}
+        if "cross" in result:
+            extra = {"quality": to_records(result["cross"]["quality"]),
+                     "ranks": to_records(result["cross"]["ranks"]),
+                     "references": to_records(result["cross"]["references"])}
         typer.echo(json.dumps({**summary_json(result["table"], result["goals"],
                                               result["notes"], targets,
-                                              result["incomplete_runs"]),
+                                              result["incomplete_runs"]), **extra,
                                "files": {k: str(v) for k, v in result["files"].items()}}))
         return
     console.print(f"{path}: each searcher's tuned setting, ranked by its median best reward "
                   "over seeds, with [95 % bootstrap CI]; gap: % below the best known reward; "
                   "hit: share of seeds reaching the goal", highlight=False)
     render(result, console)
+    if "cross" in result:
+        from archgym.app.report_cross import render_ranks
+
+        render_ranks(result["cross"], console)
     if result["incomplete_runs"]:
         console.print(f"left out {result['incomplete_runs']} incomplete run(s) (no sweep "
                       "completion marker)")

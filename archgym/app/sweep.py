@@ -38,7 +38,7 @@ import itertools
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -344,6 +344,12 @@ def load_config(path: str | Path) -> Sweep:
     return Sweep(path, jobs, seeds, budget, out, workers, imports)
 
 
+def first_seeds(sweep: Sweep, n: int) -> Sweep:
+    """The sweep restricted to its first ``n`` seeds (jobs and run ids unchanged)."""
+    keep = sweep.seeds[:n]
+    return replace(sweep, seeds=keep, jobs=[j for j in sweep.jobs if j.seed in keep])
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -455,6 +461,10 @@ def cli(
         metavar="DIR", help="Dataset directory (default: the config's out:).")] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Check the config and list the jobs; run nothing.")] = False,
+    seeds: Annotated[int | None, typer.Option(
+        min=1, metavar="N",
+        help="Only the config's first N seeds (a reduced study; the same run ids, so the "
+             "full config run later adds only the other seeds).")] = None,
     backend: Annotated[str, typer.Option(
         help="local (worker processes) or ray (a Ray cluster; pip install -e '.[ray]').")]
     = "local",
@@ -468,6 +478,8 @@ def cli(
 
     with user_errors():
         plan = load_config(config)
+        if seeds is not None:
+            plan = first_seeds(plan, seeds)
         summary = run_sweep(plan, workers=workers, out=out, dry_run=dry_run, progress=True,
                             console=err_console, backend=backend, address=address)
     if as_json:

@@ -68,7 +68,7 @@ from typing import Any, Literal
 import gymnasium
 import numpy as np
 
-from archgym.contract import digest
+from archgym.contract import BestKnown, digest
 from archgym.errors import ArchGymError
 from archgym.evaluator import Evaluator, Metrics, MetricSpec
 from archgym.policy import Policy
@@ -87,6 +87,7 @@ from simulators.memmap import (
     greedy,
     greedy_action,
     hardware_cost,
+    optimal,
     placement_to_json,
 )
 from simulators.memmap.allocator import FastMemory
@@ -307,6 +308,25 @@ class MemoryMappingEnv(SequentialEnv):
         metrics, _ = self.baseline.metrics(self.game.placement)
         return metrics, {"program": self.baseline.program.name,
                          "placement": placement_to_json(self.game.placement)}
+
+    #: objectives that only the program's time decides (higher reward = less time), so the
+    #: minimum-time placement is their optimum
+    TIME_METRICS = ("saved_vs_greedy", "time_s", "time_saved_s")
+
+    def best_known(self) -> BestKnown | None:
+        """The minimum-time placement's reward (:func:`simulators.memmap.optimal`: exact DP
+        or CP-SAT, one worker, 10 s), for one program and an objective of time alone."""
+        d = self.objective.describe()
+        if not self.source.fixed or d.get("kind") != "optimize" \
+                or d.get("metric") not in self.TIME_METRICS:
+            return None
+        b = self.source.baseline(0)
+        sol = optimal(b.program, time_limit_s=10.0, model=b.model)
+        metrics, _ = b.metrics(sol.placement)
+        how = "minimum-time placement" if sol.proven_optimal else \
+            "best placement the solver found in 10 s (not proven optimal)"
+        return BestKnown(float(self.objective.reward(metrics)), bool(sol.proven_optimal),
+                         f"{how} of {b.program.name} (simulators.memmap.optimal)")
 
     # ---- black-box view
     def design_point_view(self) -> DesignPointView | None:
