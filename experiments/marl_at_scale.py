@@ -31,6 +31,7 @@ skipped when its output exists:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -83,7 +84,7 @@ def load_config(path: Path) -> dict[str, Any]:
         counts = {int(b): int(n) for b, n in counts.items()}
         if set(counts) != set(budgets):
             raise ArchGymError(f"{path}: seeds.{cm} needs a count for each budget {budgets}")
-        if any(counts[a] < counts[b] for a, b in zip(budgets, budgets[1:])):
+        if any(counts[a] < counts[b] for a, b in itertools.pairwise(budgets)):
             raise ArchGymError(f"{path}: seeds.{cm}: a larger budget cannot have more seeds "
                                f"(its runs also stand for the smaller budgets), got {counts}")
         cfg["seeds"][cm] = counts
@@ -167,7 +168,8 @@ def run_study(paths: list[Path], out: Path, workers: int, methods: list[str]) ->
     """All jobs of all sweep files as one resumable sweep into ``OUT/study``, longest first
     (largest budget, then the methods in config order: the costliest learners are listed
     first) so that the two workers finish together."""
-    from archgym.app.sweep import Sweep, load_config as load_sweep, run_sweep
+    from archgym.app.sweep import Sweep, run_sweep
+    from archgym.app.sweep import load_config as load_sweep
 
     sweeps = [load_sweep(p) for p in paths]
     jobs = sorted((j for s in sweeps for j in s.jobs),
