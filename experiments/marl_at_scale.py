@@ -164,16 +164,19 @@ def sweep_files(cfg: dict[str, Any], prep: dict[str, Any], out: Path) -> list[Pa
     return paths
 
 
-def run_study(paths: list[Path], out: Path, workers: int, methods: list[str]) -> dict:
-    """All jobs of all sweep files as one resumable sweep into ``OUT/study``, longest first
-    (largest budget, then the methods in config order: the costliest learners are listed
-    first) so that the two workers finish together."""
+def run_study(paths: list[Path], out: Path, workers: int, cost_models: list[str],
+              methods: list[str]) -> dict:
+    """All jobs of all sweep files as one resumable sweep into ``OUT/study``: the cost models
+    in config order (a study stopped early has the first complete), within one the largest
+    budget first and the methods in config order (costliest learners first), so that the
+    workers finish together."""
     from archgym.app.sweep import Sweep, run_sweep
     from archgym.app.sweep import load_config as load_sweep
 
     sweeps = [load_sweep(p) for p in paths]
     jobs = sorted((j for s in sweeps for j in s.jobs),
-                  key=lambda j: (-j.budget, methods.index(j.searcher), j.seed))
+                  key=lambda j: (cost_models.index(j.env_params["cost_model"]), -j.budget,
+                                 methods.index(j.searcher), j.seed))
     merged = Sweep(out / "sweeps", jobs, sorted({j.seed for j in jobs}),
                    max(j.budget for j in jobs))
     return run_sweep(merged, workers=workers, out=out / "study", progress=True)
@@ -265,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.report_only:
         t0 = time.perf_counter()
         summary = run_study(sweep_files(cfg, prep, args.out), args.out, workers,
-                            cfg["methods"])
+                            list(cfg["proxies"]), cfg["methods"])
         study["sweep"] = {k: summary[k] for k in ("jobs", "skipped", "ran", "failed", "rows")}
         study["sweep_seconds"] = round(time.perf_counter() - t0, 1)
     t = report(cfg, prep, args.out)
