@@ -167,16 +167,17 @@ def sweep_files(cfg: dict[str, Any], prep: dict[str, Any], out: Path) -> list[Pa
 def run_study(paths: list[Path], out: Path, workers: int, cost_models: list[str],
               methods: list[str]) -> dict:
     """All jobs of all sweep files as one resumable sweep into ``OUT/study``: the cost models
-    in config order (a study stopped early has the first complete), within one the largest
-    budget first and the methods in config order (costliest learners first), so that the
-    workers finish together."""
+    in config order, within one seed by seed (a study stopped early has the first cost
+    models complete and equal seed counts per method), longest jobs of a seed first (larger
+    budget, costlier learners listed first in the config) so that the workers finish
+    together."""
     from archgym.app.sweep import Sweep, run_sweep
     from archgym.app.sweep import load_config as load_sweep
 
     sweeps = [load_sweep(p) for p in paths]
     jobs = sorted((j for s in sweeps for j in s.jobs),
-                  key=lambda j: (cost_models.index(j.env_params["cost_model"]), -j.budget,
-                                 methods.index(j.searcher), j.seed))
+                  key=lambda j: (cost_models.index(j.env_params["cost_model"]), j.seed,
+                                 -j.budget, methods.index(j.searcher)))
     merged = Sweep(out / "sweeps", jobs, sorted({j.seed for j in jobs}),
                    max(j.budget for j in jobs))
     return run_sweep(merged, workers=workers, out=out / "study", progress=True)
