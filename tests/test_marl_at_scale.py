@@ -60,7 +60,7 @@ def test_config_is_checked(tmp_path):
     assert cfg["budgets"] == [5000, 20000]
     text = CONFIG.read_text()
     bad = tmp_path / "bad.yaml"
-    bad.write_text(text.replace("proxy: {20000: 4,", "proxy: {20000: 40,"))
+    bad.write_text(text.replace("proxy: {20000: 3,", "proxy: {20000: 40,"))
     with pytest.raises(ArchGymError, match="larger budget cannot have more seeds"):
         load_config(bad)
     bad.write_text(text + "extra: 1\n")
