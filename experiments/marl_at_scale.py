@@ -226,9 +226,21 @@ def resimulate(df: pd.DataFrame, budgets: list[int], evaluate: Any, target: floa
     return pd.DataFrame(out)
 
 
+def job_seconds(out: Path) -> pd.DataFrame:
+    """Wall seconds of the finished runs (their completion markers), per cost model x
+    budget x method: how many, median and total."""
+    rows = [json.loads(f.read_text()) for f in (out / "study" / "_done").glob("*.json")]
+    df = pd.DataFrame([{"cost_model": r["env_params"]["cost_model"], "budget": r["budget"],
+                        "method": r["searcher"], "seconds": r["seconds"]} for r in rows])
+    return df.groupby(["cost_model", "budget", "method"])["seconds"].agg(
+        ["count", "median", "sum"]).reset_index()
+
+
 def report(cfg: dict[str, Any], prep: dict[str, Any], out: Path) -> pd.DataFrame:
     from archgym import dataset
     from archgym.registry import make
+
+    job_seconds(out).to_csv(out / "job_seconds.csv", index=False)
 
     df = dataset.load(out / "study")
     finished = {f.stem for f in (out / "study" / "_done").glob("*.json")}
