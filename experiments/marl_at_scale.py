@@ -220,6 +220,9 @@ def resimulate(df: pd.DataFrame, budgets: list[int], evaluate: Any, target: floa
                    "true_distance": (abs(float(true[metric]) - target) / target
                                      if feasible(true) else np.inf),
                    "unique_designs": int(head["config_key"].nunique())}
+            if "target_met" in head:  # as the run logged it (the cost model's answer)
+                met = head.loc[head["target_met"].astype(bool), "step"]
+                row["claimed_evals_to_target"] = float(met.min()) if len(met) else np.inf
             if "fidelity" in head:
                 row["simulated_share"] = float((head["fidelity"] == "simulator").mean())
             out.append(row)
@@ -239,6 +242,7 @@ def job_seconds(out: Path) -> pd.DataFrame:
 def report(cfg: dict[str, Any], prep: dict[str, Any], out: Path) -> pd.DataFrame:
     from archgym import dataset
     from archgym.registry import make
+    from archgym.stats import median_ci
 
     job_seconds(out).to_csv(out / "job_seconds.csv", index=False)
 
@@ -259,9 +263,26 @@ def report(cfg: dict[str, Any], prep: dict[str, Any], out: Path) -> pd.DataFrame
         **({"simulated_share_mean": ("simulated_share", "mean")}
            if "simulated_share" in runs else {})).reset_index()
     t = t.merge(extra, on=[*BY, "method"])
+    if "claimed_evals_to_target" in runs:
+        cis = {k: median_ci(g["claimed_evals_to_target"])
+               for k, g in runs.groupby([*BY, "method"])}
+        t["claimed_evals_to_target"] = [str(cis[k]) for k in
+                                        zip(*(t[c] for c in [*BY, "method"]), strict=True)]
     t.to_csv(out / "table.csv", index=False)
-    (out / "table.md").write_text(markdown(t, by=BY))
+    (out / "table.md").write_text(markdown(t, by=BY) + "\n" + claims_markdown(t))
     return t
+
+
+def claims_markdown(t: pd.DataFrame) -> str:
+    """What the runs themselves logged (the cost model's answers), next to the truth."""
+    cols = [c for c in ("claimed_distance_pct_median", "claimed_evals_to_target",
+                        "simulated_share_mean") if c in t]
+    lines = ["| " + " | ".join([*BY, "method", *cols]) + " |", "|" + "---|" * (3 + len(cols))]
+    for r in t.to_dict("records"):
+        cells = [str(r[c]) for c in (*BY, "method")]
+        cells += [f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
