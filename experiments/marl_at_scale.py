@@ -18,7 +18,7 @@ skipped when its output exists:
    ``sweep_<cost model>_<budget>.yaml`` configs are ordinary ``archgym sweep`` configs).
    Seeds run to the largest budget and their first evaluations stand for the smaller
    budgets: a run's first N evaluations do not depend on its budget (the learners' schedules
-   are constant; ``tests/experiments/test_marl_at_scale.py`` checks it), so a 20,000 run holds
+   are constant; ``tests/test_marl_at_scale.py`` checks it), so a 20,000 run holds
    a 5,000 run. Other seeds run to the smaller budget only;
 4. re-simulate each run's best design per budget (``resimulated.csv``) and report medians with
    bootstrap 95 % intervals (:func:`experiments.marl_study.table`) per cost model x budget x
