@@ -69,8 +69,8 @@ class GeneticAlgorithm(Searcher):
             raise ArchGymError("ga: tournament_size must be >= 1")
         if not 0 <= h["elite"] < h["population_size"]:
             raise ArchGymError(f"ga: elite must be in 0..{h['population_size'] - 1}")
-        self.nvec = space.nvec
-        self.categorical = np.array([isinstance(p, Categorical) for p in space])
+        self.nvec = space.nvec.tolist()
+        self.categorical = [isinstance(p, Categorical) for p in space]
         self.memo = Memo(space)
         #: the current generation: (genes, fitness), evaluated
         self.population: list[tuple[np.ndarray, float]] = []
@@ -79,13 +79,14 @@ class GeneticAlgorithm(Searcher):
 
     # ---- operators
     def _tournament(self) -> np.ndarray:
-        picks = self.rng.integers(len(self.population), size=self.hparams["tournament_size"])
-        best = max(picks, key=lambda i: (self.population[i][1], -i))
-        return self.population[best][0]
+        population = self.population
+        picks = self.rng.integers(len(population), size=self.hparams["tournament_size"])
+        best = max(picks.tolist(), key=lambda i: (population[i][1], -i))
+        return population[best][0]
 
     def _mutate(self, genes: np.ndarray) -> np.ndarray:
-        for i in np.flatnonzero(self.rng.random(len(genes)) < self.mutation_prob):
-            n = int(self.nvec[i])
+        for i in np.flatnonzero(self.rng.random(len(genes)) < self.mutation_prob).tolist():
+            n = self.nvec[i]
             if n == 1:
                 continue
             if self.categorical[i]:

@@ -58,8 +58,14 @@ class Parameter:
     def index_of(self, value: Any) -> int:
         raise NotImplementedError
 
-    def contains(self, value: Any) -> bool:
+    def canonical(self, value: Any) -> Any:
+        """``value`` as the plain Python value a valid config holds, or :data:`REFUSED`
+        when the parameter does not allow it (what :meth:`contains` and
+        :meth:`DesignSpace.validate` ask)."""
         raise NotImplementedError
+
+    def contains(self, value: Any) -> bool:
+        return self.canonical(value) is not REFUSED
 
     def allowed(self) -> str:
         """What is allowed, for error messages."""
@@ -89,6 +95,10 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+#: what :meth:`Parameter.canonical` returns for a value the parameter does not allow
+REFUSED = object()
+
+
 @dataclass(frozen=True)
 class _Choice(Parameter):
     values: tuple = ()
@@ -102,6 +112,9 @@ class _Choice(Parameter):
             raise ValueError(f"parameter {self.name!r}: values must be distinct")
         if self.default is not None and self.default not in self.values:
             raise ValueError(f"parameter {self.name!r}: default {self.default!r} not in values")
+        # value -> index, looked up by hash (numpy scalars hash as their Python values);
+        # values are distinct, so no two keys collide
+        object.__setattr__(self, "_index", {v: i for i, v in enumerate(self.values)})
 
     @property
     def cardinality(self) -> int:
@@ -111,16 +124,20 @@ class _Choice(Parameter):
         return self.values[int(index)]
 
     def index_of(self, value: Any) -> int:
-        return self.values.index(_plain(value))
-
-    def contains(self, value: Any) -> bool:
-        value = _plain(value)
         try:
-            i = self.values.index(value)
-        except ValueError:
-            return False
+            return self._index[value]
+        except (KeyError, TypeError):
+            return self.values.index(_plain(value))  # unhashable or NaN-like: raises
+
+    def canonical(self, value: Any) -> Any:
+        try:
+            found = self.values[self._index[value]]
+        except (KeyError, TypeError):
+            return REFUSED
         # bool is an int in Python: keep True from matching a declared 1.
-        return isinstance(value, bool) == isinstance(self.values[i], bool)
+        if isinstance(value, bool | np.bool_) != isinstance(found, bool):
+            return REFUSED
+        return found
 
     def allowed(self) -> str:
         return "one of " + ", ".join(map(repr, self.values))
@@ -178,12 +195,12 @@ class Integer(Parameter):
     def index_of(self, value: Any) -> int:
         return int(value) - self.low
 
-    def contains(self, value: Any) -> bool:
+    def canonical(self, value: Any) -> Any:
         value = _plain(value)
-        return (
-            isinstance(value, int) and not isinstance(value, bool)
-            and self.low <= value <= self.high
-        )
+        if isinstance(value, int) and not isinstance(value, bool) and (
+                self.low <= value <= self.high):
+            return value
+        return REFUSED
 
     def allowed(self) -> str:
         return f"an integer in [{self.low}, {self.high}]"
@@ -262,12 +279,12 @@ class Real(Parameter):
     def index_of(self, value: Any) -> int:
         return int(round(self.to_unit(value) * (self.steps - 1)))
 
-    def contains(self, value: Any) -> bool:
+    def canonical(self, value: Any) -> Any:
         value = _plain(value)
-        return (
-            isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value) and self.low <= value <= self.high
-        )
+        if isinstance(value, int | float) and not isinstance(value, bool) and (
+                math.isfinite(value) and self.low <= value <= self.high):
+            return value
+        return REFUSED
 
     def allowed(self) -> str:
         return f"a real number in [{self.low}, {self.high}]"
@@ -387,6 +404,8 @@ class DesignSpace:
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate parameter names in {names}")
         self._by_name = {p.name: p for p in self.parameters}
+        self._names = tuple(names)
+        self._cardinalities = tuple(p.cardinality for p in self.parameters)
         self.constraints: tuple[Constraint, ...] = tuple(constraints)
         for c in self.constraints:
             unknown = c.names() - set(names)
@@ -404,7 +423,7 @@ class DesignSpace:
     # ---- basic facts
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.parameters)
+        return self._names
 
     def __getitem__(self, name: str) -> Parameter:
         return self._by_name[name]
@@ -455,22 +474,20 @@ class DesignSpace:
 
     def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """Return ``config`` as plain Python values, or raise :class:`InvalidDesignError`."""
-        unknown = [k for k in config if k not in self._by_name]
-        if unknown:
-            raise InvalidDesignError(
-                f"unknown parameter {unknown[0]!r}; parameters are {', '.join(self.names)}")
-        missing = [n for n in self.names if n not in config]
-        if missing:
+        if len(config) != len(self._names) or not self._by_name.keys() >= config.keys():
+            unknown = [k for k in config if k not in self._by_name]
+            if unknown:
+                raise InvalidDesignError(f"unknown parameter {unknown[0]!r}; parameters "
+                                         f"are {', '.join(self.names)}")
+            missing = [n for n in self.names if n not in config]
             raise InvalidDesignError(f"missing parameter {missing[0]!r}")
         clean = {}
         for p in self.parameters:
-            value = _plain(config[p.name])
-            if not p.contains(value):
+            value = p.canonical(config[p.name])
+            if value is REFUSED:
                 raise InvalidDesignError(
-                    f"parameter {p.name!r}: value {value!r} is not allowed; "
-                    f"allowed: {p.allowed()}")
-            if isinstance(p, _Choice):
-                value = p.values[p.index_of(value)]
+                    f"parameter {p.name!r}: value {_plain(config[p.name])!r} is not "
+                    f"allowed; allowed: {p.allowed()}")
             clean[p.name] = value
         for c in self.constraints:
             if not c.holds(clean):
@@ -490,9 +507,16 @@ class DesignSpace:
         """Fill parameters missing from ``partial`` with defaults, then validate."""
         return self.validate({**self.default(), **partial})
 
+    def point(self, config: Mapping[str, Any]) -> tuple:
+        """A config as a hashable tuple of its values in parameter order: what in-memory
+        sets and dicts of designs key on (a searcher's memory of what it proposed). Equal
+        for equal values (numpy scalars equal their Python values); :meth:`key` is its
+        text, for files."""
+        return tuple(map(config.__getitem__, self._names))
+
     def key(self, config: Mapping[str, Any]) -> str:
         """A canonical string for a config (cache keys, dataset de-duplication)."""
-        return json.dumps([_plain(config[n]) for n in self.names], separators=(",", ":"))
+        return json.dumps([_plain(v) for v in self.point(config)], separators=(",", ":"))
 
     # ---- index encoding
     def to_index(self, config: Mapping[str, Any]) -> np.ndarray:
@@ -504,11 +528,12 @@ class DesignSpace:
             raise InvalidDesignError(f"index vector must have shape ({len(self)},), "
                                      f"got {index.shape}")
         out = {}
-        for p, i in zip(self.parameters, index, strict=True):
-            if not 0 <= int(i) < p.cardinality:
-                raise InvalidDesignError(f"parameter {p.name!r}: index {int(i)} out of range "
-                                         f"0..{p.cardinality - 1}")
-            out[p.name] = p.value_at(int(i))
+        for p, n, i in zip(self.parameters, self._cardinalities, index.tolist(), strict=True):
+            i = int(i)
+            if not 0 <= i < n:
+                raise InvalidDesignError(f"parameter {p.name!r}: index {i} out of range "
+                                         f"0..{n - 1}")
+            out[p.name] = p.value_at(i)
         return out
 
     # ---- unit-cube encoding
