@@ -85,7 +85,7 @@ class GeneticAlgorithm(Searcher):
         return population[best][0]
 
     def _mutate(self, genes: np.ndarray) -> np.ndarray:
-        for i in np.flatnonzero(self.rng.random(len(genes)) < self.mutation_prob).tolist():
+        for i in (self.rng.random(len(genes)) < self.mutation_prob).nonzero()[0].tolist():
             n = self.nvec[i]
             if n == 1:
                 continue
