@@ -69,41 +69,50 @@ class GeneticAlgorithm(Searcher):
             raise ArchGymError("ga: tournament_size must be >= 1")
         if not 0 <= h["elite"] < h["population_size"]:
             raise ArchGymError(f"ga: elite must be in 0..{h['population_size'] - 1}")
-        self.nvec = space.nvec.tolist()
-        self.categorical = [isinstance(p, Categorical) for p in space]
+        self.nvec = space.nvec
+        self.categorical = np.array([isinstance(p, Categorical) for p in space])
         self.memo = Memo(space)
         #: the current generation: (genes, fitness), evaluated
         self.population: list[tuple[np.ndarray, float]] = []
         self._offspring: list[tuple[np.ndarray, float]] = []
+        #: children bred from the current population, not yet handed out (last first)
+        self._bred: list[list[int]] = []
         self.generation = 0
 
-    # ---- operators
-    def _tournament(self) -> np.ndarray:
-        population = self.population
-        picks = self.rng.integers(len(population), size=self.hparams["tournament_size"])
-        best = max(picks.tolist(), key=lambda i: (population[i][1], -i))
-        return population[best][0]
+    # ---- operators, on a block of children at once (index rows)
+    def _tournaments(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Winners of ``shape`` tournaments, as population rows: the fittest of
+        ``tournament_size`` picks drawn with replacement, ties to the earliest row."""
+        fit = np.array([f for _, f in self.population])
+        picks = self.rng.integers(len(fit), size=(*shape, self.hparams["tournament_size"]))
+        f = fit[picks]
+        return np.where(f == f.max(axis=-1, keepdims=True), picks, len(fit)).min(axis=-1)
 
     def _mutate(self, genes: np.ndarray) -> np.ndarray:
-        for i in (self.rng.random(len(genes)) < self.mutation_prob).nonzero()[0].tolist():
-            n = self.nvec[i]
-            if n == 1:
-                continue
-            if self.categorical[i]:
-                genes[i] = (genes[i] + self.rng.integers(1, n)) % n
-            else:
-                moves = [m for m in (genes[i] - 1, genes[i] + 1) if 0 <= m < n]
-                genes[i] = moves[self.rng.integers(len(moves))]
-        return genes
+        """Each gene (of index rows ``genes[..., d]``) mutates with ``mutation_prob``: a
+        categorical one to another choice, uniformly, any other one step up or down (the
+        only step there is at either end)."""
+        n = self.nvec
+        hit = (self.rng.random(genes.shape) < self.mutation_prob) & (n > 1)
+        shift = self.rng.integers(1, np.maximum(n, 2), size=genes.shape)
+        up = (self.rng.random(genes.shape) < 0.5) | (genes == 0)
+        up &= genes < n - 1
+        moved = np.where(self.categorical, (genes + shift) % n, genes + np.where(up, 1, -1))
+        return np.where(hit, moved, genes)
+
+    def _breed(self, m: int) -> np.ndarray:
+        """``m`` children of the current population: two tournaments each, uniform
+        crossover with ``crossover_prob`` (else a copy of the first parent), mutation."""
+        genes = np.array([g for g, _ in self.population])
+        a, b = (genes[w] for w in self._tournaments((2, m)))
+        cross = self.rng.random((m, 1)) < self.hparams["crossover_prob"]
+        from_a = (self.rng.random(a.shape) < 0.5) | ~cross
+        return self._mutate(np.where(from_a, a, b))
 
     def _child(self) -> dict[str, Any]:
-        a = self._tournament()
-        if self.rng.random() < self.hparams["crossover_prob"]:
-            b = self._tournament()
-            genes = np.where(self.rng.random(len(a)) < 0.5, a, b)
-        else:
-            genes = a.copy()
-        return self.space.from_index(self._mutate(genes))
+        if not self._bred:
+            self._bred = self._breed(self.hparams["population_size"])[::-1].tolist()
+        return self.space.from_index(self._bred.pop())
 
     # ---- ask / tell
     def ask(self) -> dict[str, Any]:
@@ -127,9 +136,9 @@ class GeneticAlgorithm(Searcher):
         self._offspring.append((genes, f))
         size, elite = self.hparams["population_size"], self.hparams["elite"]
         if not self.population and len(self._offspring) >= size:
-            self.population, self._offspring = self._offspring, []
+            self.population, self._offspring, self._bred = self._offspring, [], []
         elif self.population and len(self._offspring) >= size - elite:
             ranked = sorted(self.population, key=lambda g: -g[1])  # stable: ties keep order
             self.population = ranked[:elite] + self._offspring
-            self._offspring = []
+            self._offspring, self._bred = [], []
             self.generation += 1
