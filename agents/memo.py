@@ -61,11 +61,13 @@ class Memo:
         yet proposed, in a finite space of at most ``ENUMERATE_MAX`` designs; otherwise from
         ``tries`` random samples), so a converged search keeps exploring instead of
         repeating itself. Only an exhausted space yields a repeat. The result is marked as
-        proposed."""
+        proposed. ``draw()`` gives designs in the parameters' domains (as
+        :meth:`DesignSpace.from_index`, ``from_unit`` and ``sample`` do), so only the
+        constraints are checked here."""
         for _ in range(tries):
             config = draw()
             key = self.key(config)
-            if key not in self.proposed and self.space.is_valid(config):
+            if key not in self.proposed and self.space.satisfies(config):
                 break
         else:
             config = self._random_new(rng, tries)

@@ -496,6 +496,12 @@ class DesignSpace:
                                          f"{ {n: clean[n] for n in sorted(c.names())} or clean}")
         return clean
 
+    def satisfies(self, config: Mapping[str, Any]) -> bool:
+        """Whether a config whose values are in their parameters' domains (what
+        :meth:`from_index`, :meth:`from_unit` and :meth:`sample` give) meets every
+        constraint; :meth:`validate` checks the domains too."""
+        return all(c.holds(config) for c in self.constraints)
+
     def is_valid(self, config: Mapping[str, Any]) -> bool:
         try:
             self.validate(config)
@@ -603,7 +609,7 @@ class DesignSpace:
                     config[p.name] = p.value_at(int(rng.integers(p.cardinality)))
                 else:
                     config[p.name] = p.from_unit(float(rng.random()))
-            if all(c.holds(config) for c in self.constraints):
+            if self.satisfies(config):
                 return config
         raise ArchGymError(f"no valid design found in {max_tries} samples: the constraints "
                            f"{[c.name for c in self.constraints]} may be unsatisfiable")
@@ -616,7 +622,7 @@ class DesignSpace:
                                           else range(p.low, p.high + 1)
                                           for p in self.parameters)):
             config = dict(zip(self.names, values, strict=True))
-            if all(c.holds(config) for c in self.constraints):
+            if self.satisfies(config):
                 yield config
 
     # ---- serialisation
