@@ -406,6 +406,7 @@ class DesignSpace:
         self._by_name = {p.name: p for p in self.parameters}
         self._names = tuple(names)
         self._cardinalities = tuple(p.cardinality for p in self.parameters)
+        self._value_at = tuple(p.value_at for p in self.parameters)
         self.constraints: tuple[Constraint, ...] = tuple(constraints)
         for c in self.constraints:
             unknown = c.names() - set(names)
@@ -533,14 +534,15 @@ class DesignSpace:
         if index.shape != (len(self),):
             raise InvalidDesignError(f"index vector must have shape ({len(self)},), "
                                      f"got {index.shape}")
-        out = {}
-        for p, n, i in zip(self.parameters, self._cardinalities, index.tolist(), strict=True):
-            i = int(i)
-            if not 0 <= i < n:
-                raise InvalidDesignError(f"parameter {p.name!r}: index {i} out of range "
-                                         f"0..{n - 1}")
-            out[p.name] = p.value_at(i)
-        return out
+        index = [int(i) for i in index.tolist()]
+        if not all(0 <= i < n for i, n in zip(index, self._cardinalities, strict=True)):
+            p, i, n = next((p, i, n) for p, i, n in zip(self.parameters, index,
+                                                        self._cardinalities, strict=True)
+                           if not 0 <= i < n)
+            raise InvalidDesignError(f"parameter {p.name!r}: index {i} out of range "
+                                     f"0..{n - 1}")
+        return {name: at(i) for name, at, i in zip(self._names, self._value_at, index,
+                                                     strict=True)}
 
     # ---- unit-cube encoding
     def to_unit(self, config: Mapping[str, Any]) -> np.ndarray:
