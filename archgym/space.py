@@ -55,6 +55,12 @@ class Parameter:
     def value_at(self, index: int) -> Any:
         raise NotImplementedError
 
+    @property
+    def grid(self) -> Sequence:
+        """The value at each index (``grid[i] == value_at(i)``), as a sequence that is
+        cheap to index."""
+        return _Grid(self)
+
     def index_of(self, value: Any) -> int:
         raise NotImplementedError
 
@@ -99,6 +105,21 @@ def _plain(value: Any) -> Any:
 REFUSED = object()
 
 
+class _Grid(Sequence):
+    """A parameter's values by index, computed on access (``Real`` grids)."""
+
+    def __init__(self, parameter: Parameter) -> None:
+        self.parameter = parameter
+
+    def __len__(self) -> int:
+        return self.parameter.cardinality
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.parameter.value_at(index)
+
+
 @dataclass(frozen=True)
 class _Choice(Parameter):
     values: tuple = ()
@@ -122,6 +143,10 @@ class _Choice(Parameter):
 
     def value_at(self, index: int) -> Any:
         return self.values[int(index)]
+
+    @property
+    def grid(self) -> Sequence:
+        return self.values
 
     def index_of(self, value: Any) -> int:
         try:
@@ -191,6 +216,10 @@ class Integer(Parameter):
 
     def value_at(self, index: int) -> int:
         return self.low + int(index)
+
+    @property
+    def grid(self) -> Sequence:
+        return range(self.low, self.high + 1)
 
     def index_of(self, value: Any) -> int:
         return int(value) - self.low
@@ -406,7 +435,7 @@ class DesignSpace:
         self._by_name = {p.name: p for p in self.parameters}
         self._names = tuple(names)
         self._cardinalities = tuple(p.cardinality for p in self.parameters)
-        self._value_at = tuple(p.value_at for p in self.parameters)
+        self._grids = tuple(p.grid for p in self.parameters)
         self.constraints: tuple[Constraint, ...] = tuple(constraints)
         for c in self.constraints:
             unknown = c.names() - set(names)
@@ -534,15 +563,15 @@ class DesignSpace:
         if index.shape != (len(self),):
             raise InvalidDesignError(f"index vector must have shape ({len(self)},), "
                                      f"got {index.shape}")
-        index = [int(i) for i in index.tolist()]
+        index = index.tolist() if index.dtype.kind in "iu" else [int(i) for i in index.tolist()]
         if not all(0 <= i < n for i, n in zip(index, self._cardinalities, strict=True)):
             p, i, n = next((p, i, n) for p, i, n in zip(self.parameters, index,
                                                         self._cardinalities, strict=True)
                            if not 0 <= i < n)
             raise InvalidDesignError(f"parameter {p.name!r}: index {i} out of range "
                                      f"0..{n - 1}")
-        return {name: at(i) for name, at, i in zip(self._names, self._value_at, index,
-                                                     strict=True)}
+        return {name: grid[i] for name, grid, i in zip(self._names, self._grids, index,
+                                                        strict=True)}
 
     # ---- unit-cube encoding
     def to_unit(self, config: Mapping[str, Any]) -> np.ndarray:
