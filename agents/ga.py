@@ -7,7 +7,9 @@ offspring replace the rest. Mutation respects the kind of parameter: a categoric
 resampled to another choice (no order to exploit), an ordinal, integer or real gene steps to
 a neighbouring value (reals move on the space's index grid of ``Real.steps`` points), so
 "a slightly bigger buffer" is a small move. Children that break a constraint or repeat a
-design already proposed are bred again (see :class:`agents.memo.Memo`).
+design already proposed are bred again (see :class:`agents.memo.Memo`). Children are bred
+``population_size`` at a time, as rows of index vectors with numpy (one set of random draws
+per block, not per child), and handed out in order; a new generation discards the rest.
 
 Hand-written rather than pymoo: pymoo's GA survives by (mu + lambda) truncation without an
 elite count, and the kind-aware mutation and constraint/duplicate repair would have been
@@ -75,34 +77,44 @@ class GeneticAlgorithm(Searcher):
         #: the current generation: (genes, fitness), evaluated
         self.population: list[tuple[np.ndarray, float]] = []
         self._offspring: list[tuple[np.ndarray, float]] = []
+        #: children bred from the current population, not yet handed out (last first)
+        self._bred: list[list[int]] = []
         self.generation = 0
 
-    # ---- operators
-    def _tournament(self) -> np.ndarray:
-        picks = self.rng.integers(len(self.population), size=self.hparams["tournament_size"])
-        best = max(picks, key=lambda i: (self.population[i][1], -i))
-        return self.population[best][0]
+    # ---- operators, on a block of children at once (index rows)
+    def _tournaments(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Winners of ``shape`` tournaments, as population rows: the fittest of
+        ``tournament_size`` picks drawn with replacement, ties to the earliest row."""
+        fit = np.array([f for _, f in self.population])
+        picks = self.rng.integers(len(fit), size=(*shape, self.hparams["tournament_size"]))
+        f = fit[picks]
+        return np.where(f == f.max(axis=-1, keepdims=True), picks, len(fit)).min(axis=-1)
 
     def _mutate(self, genes: np.ndarray) -> np.ndarray:
-        for i in np.flatnonzero(self.rng.random(len(genes)) < self.mutation_prob):
-            n = int(self.nvec[i])
-            if n == 1:
-                continue
-            if self.categorical[i]:
-                genes[i] = (genes[i] + self.rng.integers(1, n)) % n
-            else:
-                moves = [m for m in (genes[i] - 1, genes[i] + 1) if 0 <= m < n]
-                genes[i] = moves[self.rng.integers(len(moves))]
-        return genes
+        """Each gene (of index rows ``genes[..., d]``) mutates with ``mutation_prob``: a
+        categorical one to another choice, uniformly, any other one step up or down (the
+        only step there is at either end)."""
+        n = self.nvec
+        hit = (self.rng.random(genes.shape) < self.mutation_prob) & (n > 1)
+        shift = self.rng.integers(1, np.maximum(n, 2), size=genes.shape)
+        up = (self.rng.random(genes.shape) < 0.5) | (genes == 0)
+        up &= genes < n - 1
+        moved = np.where(self.categorical, (genes + shift) % n, genes + np.where(up, 1, -1))
+        return np.where(hit, moved, genes)
+
+    def _breed(self, m: int) -> np.ndarray:
+        """``m`` children of the current population: two tournaments each, uniform
+        crossover with ``crossover_prob`` (else a copy of the first parent), mutation."""
+        genes = np.array([g for g, _ in self.population])
+        a, b = (genes[w] for w in self._tournaments((2, m)))
+        cross = self.rng.random((m, 1)) < self.hparams["crossover_prob"]
+        from_a = (self.rng.random(a.shape) < 0.5) | ~cross
+        return self._mutate(np.where(from_a, a, b))
 
     def _child(self) -> dict[str, Any]:
-        a = self._tournament()
-        if self.rng.random() < self.hparams["crossover_prob"]:
-            b = self._tournament()
-            genes = np.where(self.rng.random(len(a)) < 0.5, a, b)
-        else:
-            genes = a.copy()
-        return self.space.from_index(self._mutate(genes))
+        if not self._bred:
+            self._bred = self._breed(self.hparams["population_size"])[::-1].tolist()
+        return self.space.from_index(self._bred.pop())
 
     # ---- ask / tell
     def ask(self) -> dict[str, Any]:
@@ -126,9 +138,9 @@ class GeneticAlgorithm(Searcher):
         self._offspring.append((genes, f))
         size, elite = self.hparams["population_size"], self.hparams["elite"]
         if not self.population and len(self._offspring) >= size:
-            self.population, self._offspring = self._offspring, []
+            self.population, self._offspring, self._bred = self._offspring, [], []
         elif self.population and len(self._offspring) >= size - elite:
             ranked = sorted(self.population, key=lambda g: -g[1])  # stable: ties keep order
             self.population = ranked[:elite] + self._offspring
-            self._offspring = []
+            self._offspring, self._bred = [], []
             self.generation += 1

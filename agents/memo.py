@@ -29,16 +29,16 @@ def fitness(metrics: Mapping[str, float] | None, reward: float) -> float:
 
 
 class Memo:
-    """Rewards of told designs and keys of proposed ones, by :meth:`DesignSpace.key`."""
+    """Rewards of told designs and keys of proposed ones, by :meth:`DesignSpace.point`."""
 
     def __init__(self, space: DesignSpace) -> None:
         self.space = space
-        self.proposed: set[str] = set()
-        self.rewards: dict[str, float] = {}
-        self._all: list[tuple[str, dict[str, Any]]] | None = None
+        self.proposed: set[tuple] = set()
+        self.rewards: dict[tuple, float] = {}
+        self._all: list[tuple[tuple, dict[str, Any]]] | None = None
 
-    def key(self, config: Mapping[str, Any]) -> str:
-        return self.space.key(config)
+    def key(self, config: Mapping[str, Any]) -> tuple:
+        return self.space.point(config)
 
     def tell(self, config: Mapping[str, Any], metrics: Mapping[str, float] | None,
              reward: float) -> tuple[float, np.ndarray | None]:
@@ -61,16 +61,18 @@ class Memo:
         yet proposed, in a finite space of at most ``ENUMERATE_MAX`` designs; otherwise from
         ``tries`` random samples), so a converged search keeps exploring instead of
         repeating itself. Only an exhausted space yields a repeat. The result is marked as
-        proposed."""
-        config = None
+        proposed. ``draw()`` gives designs in the parameters' domains (as
+        :meth:`DesignSpace.from_index`, ``from_unit`` and ``sample`` do), so only the
+        constraints are checked here."""
         for _ in range(tries):
-            c = draw()
-            if self.key(c) not in self.proposed and self.space.is_valid(c):
-                config = c
+            config = draw()
+            key = self.key(config)
+            if key not in self.proposed and self.space.satisfies(config):
                 break
         else:
             config = self._random_new(rng, tries)
-        self.proposed.add(self.key(config))
+            key = self.key(config)
+        self.proposed.add(key)
         return config
 
     def _random_new(self, rng: np.random.Generator, tries: int) -> dict[str, Any]:

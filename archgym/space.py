@@ -55,11 +55,23 @@ class Parameter:
     def value_at(self, index: int) -> Any:
         raise NotImplementedError
 
+    @property
+    def grid(self) -> Sequence:
+        """The value at each index (``grid[i] == value_at(i)``), as a sequence that is
+        cheap to index."""
+        return _Grid(self)
+
     def index_of(self, value: Any) -> int:
         raise NotImplementedError
 
-    def contains(self, value: Any) -> bool:
+    def canonical(self, value: Any) -> Any:
+        """``value`` as the plain Python value a valid config holds, or :data:`REFUSED`
+        when the parameter does not allow it (what :meth:`contains` and
+        :meth:`DesignSpace.validate` ask)."""
         raise NotImplementedError
+
+    def contains(self, value: Any) -> bool:
+        return self.canonical(value) is not REFUSED
 
     def allowed(self) -> str:
         """What is allowed, for error messages."""
@@ -89,6 +101,25 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+#: what :meth:`Parameter.canonical` returns for a value the parameter does not allow
+REFUSED = object()
+
+
+class _Grid(Sequence):
+    """A parameter's values by index, computed on access (``Real`` grids)."""
+
+    def __init__(self, parameter: Parameter) -> None:
+        self.parameter = parameter
+
+    def __len__(self) -> int:
+        return self.parameter.cardinality
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.parameter.value_at(index)
+
+
 @dataclass(frozen=True)
 class _Choice(Parameter):
     values: tuple = ()
@@ -102,6 +133,9 @@ class _Choice(Parameter):
             raise ValueError(f"parameter {self.name!r}: values must be distinct")
         if self.default is not None and self.default not in self.values:
             raise ValueError(f"parameter {self.name!r}: default {self.default!r} not in values")
+        # value -> index, looked up by hash (numpy scalars hash as their Python values);
+        # values are distinct, so no two keys collide
+        object.__setattr__(self, "_index", {v: i for i, v in enumerate(self.values)})
 
     @property
     def cardinality(self) -> int:
@@ -110,17 +144,25 @@ class _Choice(Parameter):
     def value_at(self, index: int) -> Any:
         return self.values[int(index)]
 
-    def index_of(self, value: Any) -> int:
-        return self.values.index(_plain(value))
+    @property
+    def grid(self) -> Sequence:
+        return self.values
 
-    def contains(self, value: Any) -> bool:
-        value = _plain(value)
+    def index_of(self, value: Any) -> int:
         try:
-            i = self.values.index(value)
-        except ValueError:
-            return False
+            return self._index[value]
+        except (KeyError, TypeError):
+            return self.values.index(_plain(value))  # unhashable or NaN-like: raises
+
+    def canonical(self, value: Any) -> Any:
+        try:
+            found = self.values[self._index[value]]
+        except (KeyError, TypeError):
+            return REFUSED
         # bool is an int in Python: keep True from matching a declared 1.
-        return isinstance(value, bool) == isinstance(self.values[i], bool)
+        if isinstance(value, bool | np.bool_) != isinstance(found, bool):
+            return REFUSED
+        return found
 
     def allowed(self) -> str:
         return "one of " + ", ".join(map(repr, self.values))
@@ -175,15 +217,19 @@ class Integer(Parameter):
     def value_at(self, index: int) -> int:
         return self.low + int(index)
 
+    @property
+    def grid(self) -> Sequence:
+        return range(self.low, self.high + 1)
+
     def index_of(self, value: Any) -> int:
         return int(value) - self.low
 
-    def contains(self, value: Any) -> bool:
+    def canonical(self, value: Any) -> Any:
         value = _plain(value)
-        return (
-            isinstance(value, int) and not isinstance(value, bool)
-            and self.low <= value <= self.high
-        )
+        if isinstance(value, int) and not isinstance(value, bool) and (
+                self.low <= value <= self.high):
+            return value
+        return REFUSED
 
     def allowed(self) -> str:
         return f"an integer in [{self.low}, {self.high}]"
@@ -262,12 +308,12 @@ class Real(Parameter):
     def index_of(self, value: Any) -> int:
         return int(round(self.to_unit(value) * (self.steps - 1)))
 
-    def contains(self, value: Any) -> bool:
+    def canonical(self, value: Any) -> Any:
         value = _plain(value)
-        return (
-            isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value) and self.low <= value <= self.high
-        )
+        if isinstance(value, int | float) and not isinstance(value, bool) and (
+                math.isfinite(value) and self.low <= value <= self.high):
+            return value
+        return REFUSED
 
     def allowed(self) -> str:
         return f"a real number in [{self.low}, {self.high}]"
@@ -387,6 +433,9 @@ class DesignSpace:
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate parameter names in {names}")
         self._by_name = {p.name: p for p in self.parameters}
+        self._names = tuple(names)
+        self._cardinalities = tuple(p.cardinality for p in self.parameters)
+        self._grids = tuple(p.grid for p in self.parameters)
         self.constraints: tuple[Constraint, ...] = tuple(constraints)
         for c in self.constraints:
             unknown = c.names() - set(names)
@@ -404,7 +453,7 @@ class DesignSpace:
     # ---- basic facts
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.parameters)
+        return self._names
 
     def __getitem__(self, name: str) -> Parameter:
         return self._by_name[name]
@@ -455,22 +504,20 @@ class DesignSpace:
 
     def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """Return ``config`` as plain Python values, or raise :class:`InvalidDesignError`."""
-        unknown = [k for k in config if k not in self._by_name]
-        if unknown:
-            raise InvalidDesignError(
-                f"unknown parameter {unknown[0]!r}; parameters are {', '.join(self.names)}")
-        missing = [n for n in self.names if n not in config]
-        if missing:
+        if len(config) != len(self._names) or not self._by_name.keys() >= config.keys():
+            unknown = [k for k in config if k not in self._by_name]
+            if unknown:
+                raise InvalidDesignError(f"unknown parameter {unknown[0]!r}; parameters "
+                                         f"are {', '.join(self.names)}")
+            missing = [n for n in self.names if n not in config]
             raise InvalidDesignError(f"missing parameter {missing[0]!r}")
         clean = {}
         for p in self.parameters:
-            value = _plain(config[p.name])
-            if not p.contains(value):
+            value = p.canonical(config[p.name])
+            if value is REFUSED:
                 raise InvalidDesignError(
-                    f"parameter {p.name!r}: value {value!r} is not allowed; "
-                    f"allowed: {p.allowed()}")
-            if isinstance(p, _Choice):
-                value = p.values[p.index_of(value)]
+                    f"parameter {p.name!r}: value {_plain(config[p.name])!r} is not "
+                    f"allowed; allowed: {p.allowed()}")
             clean[p.name] = value
         for c in self.constraints:
             if not c.holds(clean):
@@ -478,6 +525,12 @@ class DesignSpace:
                 raise InvalidDesignError(f"constraint {c.name!r}{detail} is violated by "
                                          f"{ {n: clean[n] for n in sorted(c.names())} or clean}")
         return clean
+
+    def satisfies(self, config: Mapping[str, Any]) -> bool:
+        """Whether a config whose values are in their parameters' domains (what
+        :meth:`from_index`, :meth:`from_unit` and :meth:`sample` give) meets every
+        constraint; :meth:`validate` checks the domains too."""
+        return all(c.holds(config) for c in self.constraints)
 
     def is_valid(self, config: Mapping[str, Any]) -> bool:
         try:
@@ -490,9 +543,16 @@ class DesignSpace:
         """Fill parameters missing from ``partial`` with defaults, then validate."""
         return self.validate({**self.default(), **partial})
 
+    def point(self, config: Mapping[str, Any]) -> tuple:
+        """A config as a hashable tuple of its values in parameter order: what in-memory
+        sets and dicts of designs key on (a searcher's memory of what it proposed). Equal
+        for equal values (numpy scalars equal their Python values); :meth:`key` is its
+        text, for files."""
+        return tuple(map(config.__getitem__, self._names))
+
     def key(self, config: Mapping[str, Any]) -> str:
         """A canonical string for a config (cache keys, dataset de-duplication)."""
-        return json.dumps([_plain(config[n]) for n in self.names], separators=(",", ":"))
+        return json.dumps([_plain(v) for v in self.point(config)], separators=(",", ":"))
 
     # ---- index encoding
     def to_index(self, config: Mapping[str, Any]) -> np.ndarray:
@@ -503,13 +563,15 @@ class DesignSpace:
         if index.shape != (len(self),):
             raise InvalidDesignError(f"index vector must have shape ({len(self)},), "
                                      f"got {index.shape}")
-        out = {}
-        for p, i in zip(self.parameters, index, strict=True):
-            if not 0 <= int(i) < p.cardinality:
-                raise InvalidDesignError(f"parameter {p.name!r}: index {int(i)} out of range "
-                                         f"0..{p.cardinality - 1}")
-            out[p.name] = p.value_at(int(i))
-        return out
+        index = index.tolist() if index.dtype.kind in "iu" else [int(i) for i in index.tolist()]
+        if not all(0 <= i < n for i, n in zip(index, self._cardinalities, strict=True)):
+            p, i, n = next((p, i, n) for p, i, n in zip(self.parameters, index,
+                                                        self._cardinalities, strict=True)
+                           if not 0 <= i < n)
+            raise InvalidDesignError(f"parameter {p.name!r}: index {i} out of range "
+                                     f"0..{n - 1}")
+        return {name: grid[i] for name, grid, i in zip(self._names, self._grids, index,
+                                                        strict=True)}
 
     # ---- unit-cube encoding
     def to_unit(self, config: Mapping[str, Any]) -> np.ndarray:
@@ -578,7 +640,7 @@ class DesignSpace:
                     config[p.name] = p.value_at(int(rng.integers(p.cardinality)))
                 else:
                     config[p.name] = p.from_unit(float(rng.random()))
-            if all(c.holds(config) for c in self.constraints):
+            if self.satisfies(config):
                 return config
         raise ArchGymError(f"no valid design found in {max_tries} samples: the constraints "
                            f"{[c.name for c in self.constraints]} may be unsatisfiable")
@@ -591,7 +653,7 @@ class DesignSpace:
                                           else range(p.low, p.high + 1)
                                           for p in self.parameters)):
             config = dict(zip(self.names, values, strict=True))
-            if all(c.holds(config) for c in self.constraints):
+            if self.satisfies(config):
                 yield config
 
     # ---- serialisation

@@ -148,3 +148,49 @@ def test_constraint_expression_is_sandboxed():
 
 def test_default_is_declared_default():
     assert SPACE.default() == {"size_kb": 8, "assoc": 1, "policy": "LRU", "ports": 1}
+
+
+@settings(max_examples=100, deadline=None)
+@given(space_and_config(), st.integers(0, 2**32 - 1))
+def test_point_is_equal_exactly_when_key_is(sc, seed):
+    """``point`` (in-memory sets) and ``key`` (files) tell designs apart alike, and numpy
+    scalars give the same point as Python values."""
+    space, a = sc
+    b = space.sample(np.random.default_rng(seed))
+    assert (space.point(a) == space.point(b)) == (space.key(a) == space.key(b))
+    assert hash(space.point(a)) == hash(space.point(space.validate(a)))
+    as_numpy = {k: np.asarray(v)[()] for k, v in a.items()}
+    assert space.point(as_numpy) == space.point(a)
+    assert space.key(as_numpy) == space.key(a)
+
+
+def test_validate_canonicalises_numpy_and_equal_numbers_and_refuses_bools():
+    space = DesignSpace([Ordinal("a", (1, 2, 4)), Categorical("b", ("x", True))])
+    clean = space.validate({"a": np.int64(2), "b": np.str_("x")})
+    assert clean == {"a": 2, "b": "x"}
+    assert type(clean["a"]) is int and type(clean["b"]) is str
+    assert space.validate({"a": 4.0, "b": True}) == {"a": 4, "b": True}
+    assert type(space.validate({"a": 4.0, "b": True})["a"]) is int  # the declared value
+    for bad in ({"a": True, "b": "x"}, {"a": 2, "b": 1}, {"a": [2], "b": "x"},
+                {"a": np.bool_(True), "b": "x"}):
+        with pytest.raises(InvalidDesignError, match="is not allowed"):
+            space.validate(bad)
+
+
+def test_satisfies_agrees_with_validation_on_in_domain_designs():
+    """What ``Memo.fresh`` relies on: for designs built from index vectors, checking the
+    constraints alone gives the full validation's verdict."""
+    rng = np.random.default_rng(0)
+    verdicts = set()
+    for _ in range(300):
+        config = SPACE.from_index(rng.integers(SPACE.nvec))
+        verdicts.add(SPACE.satisfies(config))
+        assert SPACE.satisfies(config) == SPACE.is_valid(config)
+    assert verdicts == {True, False}  # both kinds of design were met
+
+
+def test_from_index_names_the_parameter_out_of_range():
+    with pytest.raises(InvalidDesignError, match=r"'policy': index 3 out of range 0..2"):
+        SPACE.from_index([0, 0, 3, 0])
+    with pytest.raises(InvalidDesignError, match=r"'size_kb': index -1 out of range"):
+        SPACE.from_index([-1, 0, 0, 0])

@@ -68,19 +68,19 @@ def one_call_us(fn, inputs: list, calls: int) -> float:
 
 
 class Timed:
-    """Wraps an evaluator's batch call to add up the time spent in it."""
+    """Wraps an object's method (on the instance) to add up the time spent in it."""
 
-    def __init__(self, evaluator) -> None:
-        self.seconds, inner = 0.0, evaluator.evaluate_batch
+    def __init__(self, obj, name: str) -> None:
+        self.seconds, inner = 0.0, getattr(obj, name)
 
-        def timed(configs):
+        def timed(*args, **kwargs):
             t = time.perf_counter()
             try:
-                return inner(configs)
+                return inner(*args, **kwargs)
             finally:
                 self.seconds += time.perf_counter() - t
 
-        evaluator.evaluate_batch = timed
+        setattr(obj, name, timed)
 
 
 def ga_run(env_kwargs: dict, args, batch: bool) -> dict:
@@ -90,12 +90,21 @@ def ga_run(env_kwargs: dict, args, batch: bool) -> dict:
 
     env = registry.make(ENV_ID, **env_kwargs)
     base = env.unwrapped
-    timer = Timed(base.evaluator)
+    timer = Timed(base.evaluator, "evaluate_batch")
     ga = agents.make("ga", base.space, seed=args.seed)
+    # where the rest of the loop goes: the searcher's ask and tell (its ask_batch and
+    # tell_batch call them), the env's steps and resets outside the evaluator, the runner
+    parts = {"ask": Timed(ga, "ask"), "tell": Timed(ga, "tell"),
+             "step": Timed(base, "step_batch"), "reset": Timed(base, "reset")}
     t = time.perf_counter()
     result = run(env, ga, args.budget, seed=args.seed, batch=batch)
     wall = time.perf_counter() - t
     env.close()
+    t = {k: v.seconds for k, v in parts.items()}
+    n = result.evaluations
+    split = {"ask": t["ask"], "tell": t["tell"],
+             "env_step_and_reset_without_evaluator": t["step"] + t["reset"] - timer.seconds,
+             "runner": wall - t["ask"] - t["tell"] - t["step"] - t["reset"]}
     ranked = sorted((r for r in result.history if r.valid), key=lambda r: -r.reward)
     seen, top = set(), []
     for r in ranked:
@@ -108,6 +117,7 @@ def ga_run(env_kwargs: dict, args, batch: bool) -> dict:
     return {"wall_s": round(wall, 3), "evaluator_s": round(timer.seconds, 3),
             "loop_us_per_eval": round(1e6 * (wall - timer.seconds) / result.evaluations, 1),
             "evaluator_us_per_eval": round(1e6 * timer.seconds / result.evaluations, 1),
+            "rest_us_per_eval": {k: round(1e6 * v / n, 1) for k, v in split.items()},
             "evaluations": result.evaluations,
             "evals_per_s": round(result.evaluations / wall, 1),
             "best_reward": result.best.reward, "best_config": result.best.config,
