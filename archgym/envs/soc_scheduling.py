@@ -65,7 +65,7 @@ from typing import Any, Literal
 import gymnasium
 import numpy as np
 
-from archgym.contract import digest
+from archgym.contract import BestKnown, digest
 from archgym.errors import ArchGymError
 from archgym.evaluator import Metrics, MetricSpec
 from archgym.policy import Policy
@@ -348,6 +348,19 @@ class SoCSchedulingEnv(SequentialEnv):
         return metrics, {"stream_seed": self._stream,
                          "mapping": [[t.job, t.index, self._sim.pe_names[t.pe], t.start,
                                       t.finish] for t in tasks]}
+
+    def best_known(self) -> BestKnown | None:
+        """Static mode on an integer graph: the minimum makespan (CP-SAT, one worker, 10 s),
+        which bounds every schedule the env can build; a job stream knows no optimum."""
+        if not self.static or not self.graph.is_integral:
+            return None
+        s = schedule(self.graph, "optimal", time_limit=10.0)
+        m, proven = float(s.makespan), bool(s.extra["proven_optimal"])
+        how = "minimum makespan" if proven else \
+            "best schedule CP-SAT found in 10 s (not proven optimal)"
+        reward = self.objective.reward({"makespan": m, "makespan_vs_heft": m / self.scale})
+        return BestKnown(float(reward), proven,
+                         f"{how} of {self.workload} (simulators.soc.optimal)")
 
     # ---- the window, for policies
     def window(self) -> list:

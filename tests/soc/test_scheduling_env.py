@@ -87,6 +87,23 @@ def test_dynamic_policy_equals_the_simulators_scheduler(name):
         assert m["latency_vs_heft"] == r.mean_job_latency_us / heft.mean_job_latency_us
 
 
+def test_best_known_is_the_proven_optimum_and_the_env_reaches_it():
+    env = make(max_ready=64)
+    best = env.best_known()
+    opt = schedule(env.graph, "optimal", time_limit=10.0)
+    assert opt.makespan == 73 and best.proven  # the paper's graph: optimum 73 < HEFT's 80
+    assert best.reward == env.objective.reward({"makespan": 73.0,
+                                                "makespan_vs_heft": 73 / 80}) == -73 / 80
+    order = iter(sorted(range(env.graph.num_tasks), key=lambda i: (opt.start[i], i)))
+
+    def follow(obs, info):  # the optimum's tasks in start order, each on its processor
+        task = next(order)
+        return env.action_of(task, opt.proc[task])
+
+    assert play(env, follow)[0]["metrics"]["makespan"] == 73.0
+    assert make(**DYNAMIC).best_known() is None
+
+
 def test_a_narrow_window_still_gives_valid_schedules():
     for kw in ({"graph": "topcuoglu2002_fig2"}, DYNAMIC):
         env = make(max_ready=1, **kw)
