@@ -23,6 +23,7 @@ from archgym.app import collect, replay, report, simulate, sweep
 from archgym.app import proxy as proxy_cli
 from archgym.app.console import (
     EnvParams,
+    JsonFlag,
     console,
     err_console,
     fail,
@@ -161,7 +162,7 @@ def run_cmd(
              "defaults).")]
     = [],  # noqa: B006
     env_param: EnvParams = [],  # noqa: B006
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Run a search, log every evaluation, print the best design."""
     hparams = parse_assignments(agent_param, "--agent-param")

@@ -29,7 +29,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from archgym.app.console import EnvParams
+from archgym.app.console import Backend, EnvParams, JsonFlag, RayAddress
 from archgym.errors import ArchGymError
 from archgym.space import DesignSpace
 
@@ -200,12 +200,9 @@ def collect_cmd(
     chunk_size: Annotated[int | None, typer.Option(
         min=1, metavar="N",
         help="Designs per chunk (the unit of resumption); default min(100, n).")] = None,
-    backend: Annotated[str, typer.Option(
-        help="local (worker processes) or ray (a Ray cluster; pip install -e '.[ray]').")]
-    = "local",
-    address: Annotated[str | None, typer.Option(
-        help="Address of a running Ray cluster (default: start a local one).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    backend: Backend = "local",
+    address: RayAddress = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Evaluate N distinct sampled designs in parallel into a dataset (resumable)."""
     import json

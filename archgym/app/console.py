@@ -33,6 +33,13 @@ EnvParams = Annotated[list[str], typer.Option(
          "envs ID lists every parameter with its default and accepted values, and every "
          "objective with its reward).")]
 
+#: ``--json``: print the command's result as one JSON object (every command that has a result)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+#: ``--backend`` and ``--address``: where sweeps and collection run (``archgym/app/jobs.py``)
+Backend = Annotated[str, typer.Option(
+    help="local (worker processes) or ray (a Ray cluster; pip install -e '.[ray]').")]
+RayAddress = Annotated[str | None, typer.Option(
+    help="Address of a running Ray cluster (default: start a local one).")]
 
 def fail(message: str) -> None:
     """One line on stderr, exit code 2, no traceback."""

@@ -10,6 +10,7 @@ import typer
 
 from archgym.app.console import (
     EnvParams,
+    JsonFlag,
     check_choice,
     console,
     err_console,
@@ -48,7 +49,7 @@ def train_cmd(
     env_param: EnvParams = [],  # noqa: B006
     workload: Annotated[str | None, typer.Option(metavar="NAME", help="Workload rows to use.")]
     = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Train a proxy, print its held-out scores, save it with its metadata."""
     from archgym.app.progress import Phases
@@ -82,7 +83,7 @@ def eval_cmd(
     dataset: Annotated[Path, typer.Argument(help="Dataset directory or Parquet file.")],
     workload: Annotated[str | None, typer.Option(metavar="NAME", help="Workload rows to use.")]
     = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Score a saved proxy on (another) dataset of its env."""
     from archgym.proxy.core import evaluate, load

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from archgym.app.console import console, user_errors
+from archgym.app.console import JsonFlag, console, user_errors
 
 
 def cli(
@@ -19,7 +19,7 @@ def cli(
     seed: Annotated[int, typer.Option(metavar="N", help="Seed of the sample.")] = 0,
     rtol: Annotated[float, typer.Option(
         min=0.0, metavar="X", help="Relative tolerance (default 0: bit for bit).")] = 0.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Re-create logged designs from their rows alone, re-evaluate them, and report any
     whose metrics or reward differ (exit status 1 if any does)."""

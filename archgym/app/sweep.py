@@ -49,6 +49,7 @@ from rich.text import Text
 import agents
 from archgym import registry
 from archgym.app import jobs as executor
+from archgym.app.console import Backend, JsonFlag, RayAddress
 from archgym.app.console import table as ui_table
 from archgym.errors import ArchGymError
 from archgym.runner import run_id_for
@@ -465,12 +466,9 @@ def cli(
         min=1, metavar="N",
         help="Only the config's first N seeds (a reduced study; the same run ids, so the "
              "full config run later adds only the other seeds).")] = None,
-    backend: Annotated[str, typer.Option(
-        help="local (worker processes) or ray (a Ray cluster; pip install -e '.[ray]').")]
-    = "local",
-    address: Annotated[str | None, typer.Option(
-        help="Address of a running Ray cluster (default: start a local one).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    backend: Backend = "local",
+    address: RayAddress = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Run every env x searcher x hyper-parameter setting x seed of a config into one
     dataset; started again, it runs only the jobs not yet complete."""

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from archgym.app.console import user_errors
+from archgym.app.console import JsonFlag, user_errors
 
 #: (report field, header, unit, format) of the text report's two tables
 COMPUTE = (("compute_cycles", "compute", "cycles", ",d"), ("stall_cycles", "stall", "cycles", ",d"),
@@ -49,7 +49,7 @@ def command(
     config: Annotated[Path, typer.Option(help="SCALE-Sim .cfg file.")],
     format: Annotated[str, typer.Option(help="Topology format: auto, conv or gemm.")]
     = "auto",
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Run a network on a systolic-array accelerator (SCALE-Sim's files and counts)."""
     from simulators.accel import simulate_files

@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 
 from archgym.app.console import (
+    JsonFlag,
     check_choice,
     console,
     parse_assignments,
@@ -66,7 +67,7 @@ def command(
         metavar="FILE.json", help="DRAMSys v5 simconfig (AddressOffset).")] = None,
     clk_mhz: Annotated[float | None, typer.Option(
         metavar="MHZ", help="Trace cycles are of this clock (DRAMSys trace player's).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Simulate a DRAM channel and its controller on a trace."""
     from simulators.dram import PRESETS

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from archgym.app.console import console, user_errors
+from archgym.app.console import JsonFlag, console, user_errors
 
 
 def _seconds(x: float) -> str:
@@ -32,7 +32,7 @@ def command(
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", help="Seconds the exact solver may take (policy optimal; "
                              "default 60).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Place a program's tensors in fast SRAM or HBM (memory-mapping game) and cost it."""
     from workloads.memmap import simulate_json

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from archgym.app.console import console, fail, number, quantity, user_errors
+from archgym.app.console import JsonFlag, console, fail, number, quantity, user_errors
 
 
 def command(
@@ -25,7 +25,7 @@ def command(
              "config.in.")] = "pim-gpt",
     set_: Annotated[list[str], typer.Option(
         "--set", help="key=value: override a configuration field.")] = [],  # noqa: B006
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Simulate a GEMV (--gemv) or GPT decoding (--model) on a DRAM-PIM system."""
     from simulators.pim import gemv_command, model_command

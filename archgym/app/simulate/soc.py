@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
-from archgym.app.console import console, fail, number, quantity, table, user_errors
+from archgym.app.console import JsonFlag, console, fail, number, quantity, table, user_errors
 
 #: the flags each mode takes besides --scheduler, --seed and --json
 MODE_FLAGS = {"--graph": ("--time-limit",),
@@ -55,7 +55,7 @@ def command(
     seed: Annotated[int | None, typer.Option(
         help="--graph: the random/optimal scheduler's seed; --soc: the arrivals' seed "
              "(default 0); --ds3-config: run one iteration with this seed.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Schedule a task graph (--graph), stream jobs onto a SoC (--soc) or run a DS3
     configuration (--ds3-config)."""
