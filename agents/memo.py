@@ -9,7 +9,7 @@ reward of every design told so far, and :meth:`Memo.fresh` redraws until a propo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -29,16 +29,18 @@ def fitness(metrics: Mapping[str, float] | None, reward: float) -> float:
 
 
 class Memo:
-    """Rewards of told designs and keys of proposed ones, by :meth:`DesignSpace.point`."""
+    """Rewards of told designs and keys of proposed ones: by :meth:`DesignSpace.point`, or
+    with ``rows=True`` by index row (for searchers whose designs are grid points, such as
+    the GA; :meth:`fresh_row` hands out rows, which then never become configs)."""
 
-    def __init__(self, space: DesignSpace) -> None:
-        self.space = space
-        self.proposed: set[tuple] = set()
-        self.rewards: dict[tuple, float] = {}
-        self._all: list[tuple[tuple, dict[str, Any]]] | None = None
+    def __init__(self, space: DesignSpace, rows: bool = False) -> None:
+        self.space, self.rows = space, rows
+        self.proposed: set[Hashable] = set()
+        self.rewards: dict[Hashable, float] = {}
+        self._all: list[tuple[Hashable, dict[str, Any]]] | None = None
 
-    def key(self, config: Mapping[str, Any]) -> tuple:
-        return self.space.point(config)
+    def key(self, config: Mapping[str, Any]) -> Hashable:
+        return self.space.to_index(config).tobytes() if self.rows else self.space.point(config)
 
     def tell(self, config: Mapping[str, Any], metrics: Mapping[str, float] | None,
              reward: float) -> tuple[float, np.ndarray | None]:
@@ -53,6 +55,29 @@ class Memo:
         self.proposed.add(k)
         self.rewards[k] = f
         return f, index
+
+    def tell_row(self, row: np.ndarray, fitness: float) -> None:
+        """Record the :func:`fitness` of a design told as an index row (``rows=True``)."""
+        key = row.tobytes()
+        self.proposed.add(key)
+        self.rewards[key] = fitness
+
+    def fresh_row(self, draw: Callable[[], np.ndarray], rng: np.random.Generator,
+                  tries: int = 64) -> np.ndarray:
+        """:meth:`fresh` for a ``draw()`` of ``int64`` index rows (``rows=True``): the same
+        decisions, keyed by the row, with a config built only to check constraints."""
+        space = self.space
+        for _ in range(tries):
+            row = draw()
+            key = row.tobytes()
+            if key not in self.proposed and (not space.constraints
+                                              or space.satisfies(space.from_index(row))):
+                break
+        else:
+            row = space.to_index(self._random_new(rng, tries))
+            key = row.tobytes()
+        self.proposed.add(key)
+        return row
 
     def fresh(self, draw: Callable[[], dict[str, Any]], rng: np.random.Generator,
               tries: int = 64) -> dict[str, Any]:

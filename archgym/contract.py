@@ -60,7 +60,7 @@ from archgym.evaluator import Metrics, MetricSpec
 Observer = Callable[["Evaluation"], None]
 
 
-@dataclass
+@dataclass(slots=True)
 class Evaluation:
     """One evaluated (or rejected) design, as observers and the dataset see it.
 

@@ -69,6 +69,7 @@ class FeatureEncoder:
             at += len(b["features"])
         # per parameter: grid index -> feature row (None for continuous parameters)
         self._tables = [self._table(b) for b in self.blocks]
+        self._stacked, self._offsets = self._stack()
 
     def _table(self, block: dict[str, Any]) -> np.ndarray | None:
         p = self.space[block["parameter"]]
@@ -82,11 +83,29 @@ class FeatureEncoder:
 
     def encode_index(self, Z: np.ndarray) -> np.ndarray:
         """Features of designs given as rows of grid indices (a ``Real`` parameter's column
-        holds its unit-cube coordinate instead): the fast path for large candidate sets."""
+        holds its unit-cube coordinate instead): the fast path for large candidate sets
+        and for searchers that propose index rows."""
+        if self._stacked is not None:  # finite space: one gather, each feature summed
+            return self._stacked[np.asarray(Z, dtype=np.int64) + self._offsets].sum(axis=1)
         Z = np.asarray(Z, dtype=np.float64)
         cols = [Z[:, [j]] if t is None else t[Z[:, j].astype(np.int64)]
                 for j, t in enumerate(self._tables)]
         return np.concatenate(cols, axis=1)
+
+    def _stack(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Every parameter's table in one: row ``offset_j + i`` holds parameter ``j``'s
+        features at index ``i`` in their columns and zeros elsewhere, so a design's
+        features are the sum of its parameters' rows (adding exact zeros: the same numbers
+        as the per-parameter look-up)."""
+        if any(t is None for t in self._tables):
+            return None, None
+        stacked = np.zeros((sum(len(t) for t in self._tables), len(self.columns)))
+        offsets, row, col = [], 0, 0
+        for t in self._tables:
+            stacked[row:row + len(t), col:col + t.shape[1]] = t
+            offsets.append(row)
+            row, col = row + len(t), col + t.shape[1]
+        return stacked, np.array(offsets, dtype=np.int64)
 
     @staticmethod
     def _scalar(enc: str, values: Sequence[Any], i: int) -> float:

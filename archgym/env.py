@@ -30,7 +30,6 @@ its own parameters; the base class swaps the evaluator once, here, for every env
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
@@ -86,6 +85,8 @@ class DesignEnv(EnvBase, gymnasium.Env):
         self.evaluations = 0  # steps taken over the env's life (the budget's unit)
         self._steps = 0
         self._obs = np.zeros(self.observation_space.shape, dtype=np.float32)
+        self._scales: np.ndarray | None = None
+        self._observed_columns: list[int] | None = None
 
     # ---- the contract
     def cost_model_name(self) -> str:
@@ -97,10 +98,16 @@ class DesignEnv(EnvBase, gymnasium.Env):
 
     # ---- helpers
     def observe(self, metrics: Metrics) -> np.ndarray:
-        values = [max(metrics[s.name], 0.0) for s in self.observation_specs]
-        obs = [v / (v + s.scale) if math.isfinite(v) else 1.0
-               for v, s in zip(values, self.observation_specs, strict=True)]
-        return np.clip(np.asarray(obs, dtype=np.float32), 0.0, np.float32(1.0))
+        return self._observe_rows(np.array([[metrics[s.name] for s in self.observation_specs]],
+                                           dtype=np.float64))[0]
+
+    def _observe_rows(self, values: np.ndarray) -> np.ndarray:
+        """Observations of ``(n, observed metrics)`` raw values, one row per design."""
+        if self._scales is None:
+            self._scales = np.array([s.scale for s in self.observation_specs])
+        finite = np.isfinite(values)
+        v = np.where(finite, np.maximum(values, 0.0), 0.0)
+        return np.where(finite, v / (v + self._scales), 1.0).astype(np.float32)
 
     # ---- gymnasium API
     def reset(self, *, seed: int | None = None, options: Mapping[str, Any] | None = None):
@@ -131,37 +138,107 @@ class DesignEnv(EnvBase, gymnasium.Env):
             except InvalidDesignError as e:
                 checked.append(dict(c))
                 reasons.append(str(e))
-        answers = iter(self._evaluate_valid([c for c, r in zip(checked, reasons, strict=True)
-                                             if not r]))
-        share = (time.perf_counter() - start) / max(len(configs), 1)
+        answers = self._evaluate_valid([c for c, r in zip(checked, reasons, strict=True)
+                                        if not r])
+        records, reasons, obs, truncated = self._settle(checked, reasons, answers, start)
+        return [(o, e.reward, False, t, {
+                    "config": e.config, "metrics": e.metrics, "reward": e.reward,
+                    "feasible": e.feasible, "target_met": e.target_met, "valid": e.valid,
+                    "invalid_reason": r})
+                for e, r, o, t in zip(records, reasons, obs, truncated.tolist(), strict=True)]
+
+    def step_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray, dict[str, Any]]:
+        """Evaluate designs given as index rows (``(n, len(space))``, the ``MultiDiscrete``
+        action form), in the vector form of Gymnasium's ``VectorEnv.step``: arrays of
+        ``obs``, ``reward``, ``terminated`` and ``truncated`` and an ``info`` dict of
+        arrays (``valid``, ``feasible``, ``target_met``) and lists (``config``,
+        ``metrics``, ``invalid_reason``). The steps and observer records are those of
+        :meth:`step_batch` on the rows' configs (tested); this is the fast path: a row
+        is on the grid by construction (an index off it raises
+        :class:`InvalidDesignError` before any step is taken), only constraints are
+        checked, and a proxy predicts straight from the rows
+        (:meth:`~archgym.evaluator.Evaluator.evaluate_rows`)."""
+        start = time.perf_counter()
+        rows = np.asarray(rows)
+        configs = self.space.from_rows(rows)  # raises off the grid
+        reasons = [""] * len(configs)
+        if self.space.constraints:
+            reasons = ["" if self.space.satisfies(c) else self._violation(c) for c in configs]
+        ok = [not r for r in reasons]
+        names, observed = self.evaluator.metric_names, None
+        try:
+            values = self.evaluator.evaluate_rows(rows[ok].astype(np.int64))
+            answers = [(dict(zip(names, v, strict=True)), "") for v in values.tolist()]
+            if self._observed_columns is None:
+                self._observed_columns = [names.index(s.name) for s in self.observation_specs]
+            observed = values[:, self._observed_columns]
+        except InvalidDesignError:  # one refused design: each on its own, as step_batch
+            answers = self._evaluate_valid([c for c, good in zip(configs, ok, strict=True)
+                                            if good])
+        records, reasons, obs, truncated = self._settle(configs, reasons, answers, start,
+                                                        observed)
+        info = {"config": configs, "metrics": [e.metrics for e in records],
+                "valid": np.array([e.valid for e in records]),
+                "feasible": np.array([e.feasible for e in records]),
+                "target_met": np.array([e.target_met for e in records]),
+                "invalid_reason": reasons}
+        return (obs, np.array([e.reward for e in records]), np.zeros(len(records), bool),
+                truncated, info)
+
+    def _violation(self, config: dict[str, Any]) -> str:
+        try:
+            self.space.validate(config)
+        except InvalidDesignError as e:
+            return str(e)
+        return ""
+
+    def _settle(self, configs: list[dict[str, Any]], reasons: list[str],
+                answers: list[tuple[Metrics | None, str]], start: float,
+                observed: np.ndarray | None = None
+                ) -> tuple[list[Evaluation], list[str], np.ndarray, np.ndarray]:
+        """Take the steps of evaluated designs (``answers``: one ``(metrics, refusal)`` per
+        design without a ``reasons`` entry, in order; ``observed``: the answered designs'
+        observed metrics, if at hand) and notify observers. Returns their records, why
+        each is invalid ("" if valid), their observations (an invalid design's is the one
+        before it) and truncation flags."""
+        n = len(configs)
+        share = (time.perf_counter() - start) / max(n, 1)
         fidelity = getattr(self.evaluator, "fidelity_of", None)
-        results = []
-        for config, reason in zip(checked, reasons, strict=True):
-            self._steps += 1
+        answered = iter(answers)
+        outcomes = [next(answered) if not r else (None, r) for r in reasons]
+        reasons = [r for _, r in outcomes]
+        if observed is None:
+            good = [m for m, r in outcomes if not r]
+            observed = np.array([[m[s.name] for s in self.observation_specs] for m in good],
+                                dtype=np.float64).reshape(len(good), len(self.observation_specs))
+        obs = self._observe_rows(observed)
+        if len(obs) < n:  # an invalid design's observation: the latest valid one's so far
+            valid = np.array([not r for r in reasons], dtype=bool)
+            latest = np.maximum.accumulate(np.where(valid, np.cumsum(valid), 0))
+            obs = np.concatenate((self._obs[None, :], obs))[latest]
+        self._obs = obs[-1].copy() if n else self._obs
+        records = []
+        for config, (metrics, reason) in zip(configs, outcomes, strict=True):
             self.evaluations += 1
             extra: dict[str, Any] = {}
-            metrics: Metrics | None = None
-            if not reason:
-                metrics, reason = next(answers)
-            ok = not reason
-            if ok:
-                assert metrics is not None
-                reward = float(self.objective.reward(metrics))
-                feasible = bool(self.objective.feasible(metrics))
-                met = bool(self.objective.target_met(metrics))
-                self._obs = self.observe(metrics)
-            else:
-                metrics, reward, feasible, met = None, self.invalid_reward, False, False
             if fidelity is not None:  # multi-fidelity: which cost model answered
-                extra["fidelity"] = fidelity(config) if ok else ""
-            self.notify(Evaluation(self.evaluations, config, metrics, reward, feasible, met,
-                                   ok, share, extra))
-            info = {"config": config, "metrics": metrics, "reward": reward,
-                    "feasible": feasible, "target_met": met, "valid": ok,
-                    "invalid_reason": reason}
-            truncated = self._steps >= self.max_steps
-            results.append((self._obs.copy(), reward, False, truncated, info))
-        return results
+                extra["fidelity"] = fidelity(config) if not reason else ""
+            if not reason:
+                assert metrics is not None
+                record = Evaluation(self.evaluations, config, metrics,
+                                    float(self.objective.reward(metrics)),
+                                    bool(self.objective.feasible(metrics)),
+                                    bool(self.objective.target_met(metrics)), True, share,
+                                    extra)
+            else:
+                record = Evaluation(self.evaluations, config, None, self.invalid_reward,
+                                    False, False, False, share, extra)
+            self.notify(record)
+            records.append(record)
+        steps = self._steps + np.arange(1, n + 1)
+        self._steps += n
+        return records, reasons, obs, steps >= self.max_steps
 
     def _evaluate_valid(self, configs: list[dict[str, Any]]) -> list[tuple[Metrics | None, str]]:
         """``(metrics, "")`` per design, or ``(None, why)`` for one the evaluator refuses

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from archgym.space import DesignSpace
 
 Metrics = dict[str, float]
@@ -94,6 +96,15 @@ class Evaluator:
         for k in known:
             self._remember(k, known[k])
         return [dict(known[k]) for k in keys]
+
+    def evaluate_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Metrics of designs given as index rows: ``(n, metrics)`` in ``metric_names``
+        order, the numbers :meth:`evaluate_batch` gives for their configs. Override where
+        rows are cheaper than configs (a proxy encodes them with table look-ups)."""
+        names = self.metric_names
+        metrics = self.evaluate_batch([self.space.from_index(r) for r in rows])
+        return np.array([[m[n] for n in names] for m in metrics],
+                        dtype=np.float64).reshape(len(metrics), len(names))
 
     def _remember(self, key: str, metrics: Metrics) -> None:
         if self._cache_size <= 0:

@@ -106,9 +106,11 @@ class Optimize(Objective):
     def __init__(self, spec: MetricSpec) -> None:
         self.spec = spec
         self.metrics = (spec.name,)
+        self._terms = (-spec.sign, spec.name, spec.scale)  # read once per design
 
     def reward(self, metrics: Metrics) -> float:
-        return -self.spec.sign * metrics[self.spec.name] / self.spec.scale
+        neg_sign, name, scale = self._terms
+        return neg_sign * metrics[name] / scale
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "optimize", "metric": self.spec.name, "direction": self.spec.direction,

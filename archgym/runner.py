@@ -66,15 +66,26 @@ def _ask_tell(env: gymnasium.Env, base: Any, searcher: Any, budget: int, batch: 
     """Ask/tell for ``budget`` evaluations. With ``batch``, each round takes as many
     proposals as the searcher's ``batch_limit()`` allows (capped by the budget left and by
     the episode's steps left, so truncation and resets fall where one-at-a-time puts
-    them), evaluates them in one ``step_batch`` and tells them back together."""
+    them), evaluates them in one ``step_batch`` and tells them back together. Searchers
+    that propose index rows (``ask_rows``/``tell_rows``) hand them to ``step_rows``
+    directly; that is the same run, without a config per design on the searcher's side."""
     limit = getattr(searcher, "batch_limit", None) if batch else None
     if not hasattr(base, "steps_left"):
         limit = None
+    rows = limit is not None and hasattr(searcher, "ask_rows") and hasattr(base, "step_rows")
     done = 0
     while done < budget:
         n = 1
         if limit is not None:
             n = max(1, min(limit(), budget - done, base.steps_left(), MAX_BATCH))
+        if rows:  # designs stay index rows from the searcher to the evaluator and back
+            proposed = searcher.ask_rows(n)
+            _, rewards, _, truncated, info = base.step_rows(proposed)
+            searcher.tell_rows(proposed, rewards, info["valid"])
+            done += len(rewards)
+            if truncated[-1]:
+                env.reset()
+            continue
         configs = [searcher.ask()] if n == 1 else searcher.ask_batch(n)
         results = base.step_batch(configs)
         infos = [r[4] for r in results]

@@ -573,6 +573,20 @@ class DesignSpace:
         return {name: grid[i] for name, grid, i in zip(self._names, self._grids, index,
                                                         strict=True)}
 
+    def from_rows(self, rows: np.ndarray) -> list[dict[str, Any]]:
+        """:meth:`from_index` of each row of an ``(n, len(space))`` index matrix, with the
+        range checked for all rows at once (the first row off the grid raises, as
+        :meth:`from_index` would)."""
+        rows = np.asarray(rows)
+        if rows.ndim != 2 or rows.shape[1] != len(self):
+            raise InvalidDesignError(f"index rows must have shape (n, {len(self)}), "
+                                     f"got {rows.shape}")
+        if not ((rows < self.nvec).all() and (rows >= 0).all()):
+            self.from_index(rows[np.argmin(((rows >= 0) & (rows < self.nvec)).all(axis=1))])
+        names, grids = self._names, self._grids
+        return [dict(zip(names, map(operator.getitem, grids, r), strict=True))
+                for r in rows.astype(np.int64).tolist()]
+
     # ---- unit-cube encoding
     def to_unit(self, config: Mapping[str, Any]) -> np.ndarray:
         return np.array([p.to_unit(config[p.name]) for p in self.parameters], dtype=np.float64)

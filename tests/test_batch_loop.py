@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gymnasium
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,7 +14,7 @@ from archgym.env import DesignEnv
 from archgym.objectives import Optimize
 from archgym.registry import register
 from archgym.runner import run
-from archgym.space import DesignSpace
+from archgym.space import DesignSpace, InvalidDesignError
 from tests.toy import SPACE, ToyEvaluator
 
 FREE = DesignSpace(list(SPACE.parameters))  # the toy without its constraint
@@ -43,17 +44,23 @@ CASES = [("random", {}, 40), ("sobol", {}, 40), ("lhs", {"batch_size": 16}, 40),
          ("bo", {"batch_size": 4, "n_init": 5, "fit_maxiter": 20}, 13)]
 
 
+def _spy(obj, method, record) -> None:
+    """Call ``record(argument, method)`` before each call of ``obj.method``."""
+    inner = getattr(obj, method)
+
+    def spy(designs):
+        record(designs, method)
+        return inner(designs)
+
+    setattr(obj, method, spy)
+
+
 def _run(make_env, name, hparams, budget, batch, out):
     env = make_env()
     base = env.unwrapped
-    sizes: list[int] = []
-    step_batch = base.step_batch
-
-    def spy(configs):
-        sizes.append(len(configs))
-        return step_batch(configs)
-
-    base.step_batch = spy
+    sizes: list[int] = []  # how many designs each env call took
+    for method in ("step_batch", "step_rows"):
+        _spy(base, method, lambda designs, _: sizes.append(len(designs)))
     searcher = agents.make(name, base.space, seed=5, **hparams)
     result = run(env, searcher, budget, seed=5, batch=batch,
                  logger=DatasetWriter(out, run_id="r"))
@@ -128,3 +135,65 @@ def test_vectorised_rl_evaluates_its_slots_in_one_call(tmp_path, name):
     pd.testing.assert_frame_equal(rows, again[1])
     one = _run(make, name, {}, 20, True, tmp_path / "one")
     assert set(one[2]) == {1}  # n_envs=1: SB3's own single-env path
+
+
+# ------------------------------------------------------------------ designs as index rows
+
+
+def _records(env):
+    seen = []
+    env.unwrapped.subscribe(seen.append)
+    return seen
+
+
+def test_step_rows_is_step_batch_on_the_rows_configs():
+    """Index rows give the steps, results and observer records their configs give through
+    ``step_batch``: on the constrained toy (rows breaking the constraint are invalid steps
+    that keep the previous observation), across a truncation."""
+    rng = np.random.default_rng(3)
+    rows = rng.integers(0, SPACE.nvec, size=(12, len(SPACE)))
+    rows[[2, 3]] = SPACE.to_index({"size_kb": 1, "assoc": 8, "policy": "LRU", "ports": 1})
+    assert not all(SPACE.is_valid(SPACE.from_index(r)) for r in rows)
+    envs = [gymnasium.make("archgym/Toy-v0", max_steps=9) for _ in range(2)]
+    seen = [_records(e) for e in envs]
+    for e in envs:
+        e.reset(seed=0)
+    by_configs = envs[0].unwrapped.step_batch([SPACE.from_index(r) for r in rows])
+    obs, reward, terminated, truncated, info = envs[1].unwrapped.step_rows(rows)
+    assert obs.dtype == np.float32 and obs.shape == (12, 2)
+    for i, (o, r, term, trunc, inf) in enumerate(by_configs):
+        assert np.array_equal(o, obs[i]) and r == reward[i]
+        assert (term, trunc) == (terminated[i], truncated[i])
+        assert {k: info[k][i] for k in inf if k != "reward"} == \
+            {k: v for k, v in inf.items() if k != "reward"}
+    assert truncated.tolist() == [False] * 8 + [True] * 4
+    assert not info["valid"][2] and not info["valid"][3]
+    assert np.array_equal(obs[2], obs[1]) and np.array_equal(obs[3], obs[1])
+    strip = [[(e.step, e.config, e.metrics, e.reward, e.feasible, e.target_met, e.valid,
+               e.extra) for e in s] for s in seen]
+    assert strip[0] == strip[1]
+    assert envs[0].unwrapped.evaluations == envs[1].unwrapped.evaluations == 12
+
+
+def test_step_rows_refuses_rows_off_the_grid_before_any_step():
+    env = gymnasium.make("archgym/Toy-v0")
+    env.reset(seed=0)
+    seen = _records(env)
+    rows = np.zeros((3, len(SPACE)), dtype=np.int64)
+    rows[1, 2] = 3  # policy has 3 choices: index 3 is off the grid
+    with pytest.raises(InvalidDesignError, match="parameter 'policy': index 3"):
+        env.unwrapped.step_rows(rows)
+    with pytest.raises(InvalidDesignError, match=r"shape \(n, 4\)"):
+        env.unwrapped.step_rows(rows[:, :3])
+    assert seen == [] and env.unwrapped.evaluations == 0
+
+
+def test_ga_batches_travel_as_index_rows(tmp_path):
+    """The GA's batched run goes through ``step_rows`` only (and is the one-at-a-time run:
+    ``test_batch_and_one_at_a_time_runs_are_identical``)."""
+    env = free_env()
+    calls = {"step_batch": 0, "step_rows": 0}
+    for method in calls:
+        _spy(env.unwrapped, method, lambda _, m: calls.__setitem__(m, calls[m] + 1))
+    run(env, agents.make("ga", FREE, seed=1), 40, seed=1)
+    assert calls["step_batch"] == 0 and calls["step_rows"] > 0

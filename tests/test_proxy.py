@@ -91,6 +91,20 @@ def test_encoding_round_trips_mixed_kinds():
         assert math.isclose(b["f"], d["f"], rel_tol=1e-9)
 
 
+def test_index_rows_encode_as_their_configs():
+    """The one-gather encoding of index rows gives the per-design encoding's numbers
+    exactly, for every kind of finite parameter."""
+    space = DesignSpace([Integer("k", 1, 1000, log=True), Integer("i", 0, 5),
+                         Ordinal("o", ("lo", "mid", "hi")), Ordinal("v", (3, 4, 5)),
+                         Categorical("c", (True, "x", 7)), Ordinal("s", (2, 64, 4096))])
+    enc = FeatureEncoder(space)
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, space.nvec, size=(500, len(space)))
+    X = enc.encode_index(rows)
+    np.testing.assert_array_equal(X, enc.encode([space.from_index(r) for r in rows]))
+    assert X.shape == (500, enc.n_features)
+
+
 def test_encoding_refuses_values_outside_the_space():
     with pytest.raises(ArchGymError, match="'policy'.*'MRU'"):
         FeatureEncoder(SPACE).encode([{"size_kb": 1, "assoc": 1, "policy": "MRU", "ports": 1}])
@@ -276,6 +290,10 @@ def test_dram_env_with_cost_model_proxy(tmp_path):
     want = p.predict(designs)
     assert [g["latency_ns"] for g in got] == want["latency_ns"].tolist()
     ev = env.unwrapped.evaluator
+    # designs as index rows: the same features and predictions, in the env's metric order
+    rows = np.array([space.to_index(d) for d in designs])
+    np.testing.assert_array_equal(p.encoder.encode_index(rows), p.encoder.encode(designs))
+    assert ev.evaluate_rows(rows).tolist() == [[g[m] for m in ev.metric_names] for g in got]
     with pytest.raises(ArchGymError, match="unknown parameter 'bogus'"):
         ev.evaluate_batch([{**designs[0], "bogus": 1}])
     with pytest.raises(ArchGymError, match="'RequestBufferSize': value 3"):

@@ -158,15 +158,24 @@ def test_no_design_is_proposed_twice_while_new_ones_remain(name):
 
 
 def test_ga_mutation_respects_parameter_kinds():
-    ga = agents.make("ga", SPACE, seed=0, mutation_prob=1.0)
-    for _ in range(200):
+    """Children of a one-design population (no crossover to hide behind) with every gene
+    mutated: a categorical gene always changes, to each other choice about equally often;
+    any other gene moves one step, both ways where both exist."""
+    ga = agents.make("ga", SPACE, seed=0, mutation_prob=1.0, crossover_prob=0.0)
+    for _ in range(20):
         genes = SPACE.to_index(SPACE.sample(ga.rng))
-        mutated = ga._mutate(genes.copy())
+        ga.population, ga._bred_from = [(genes, 0.0)] * 4, ()
+        children = ga._breed(300)
         for i, p in enumerate(SPACE):
+            moves = children[:, i] - genes[i]
             if p.kind == "categorical":
-                assert mutated[i] != genes[i]
+                counts = np.bincount(children[:, i], minlength=p.cardinality)
+                assert counts[genes[i]] == 0
+                assert counts.sum() - counts.max() >= 300 // p.cardinality  # spread out
             else:
-                assert abs(int(mutated[i]) - int(genes[i])) == 1
+                assert set(np.abs(moves)) == {1}
+                inner = 0 < genes[i] < p.cardinality - 1
+                assert set(moves) == ({-1, 1} if inner else {1 if genes[i] == 0 else -1})
 
 
 def test_ga_elitism_never_loses_the_best():

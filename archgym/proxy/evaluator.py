@@ -72,6 +72,16 @@ class ProxyEvaluator(Evaluator):
         self.calls += len(configs)
         return self._evaluate_many(configs)
 
+    def evaluate_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Index rows (on the grid, as :meth:`DesignEnv.step_rows` checks them) straight to
+        features by table look-ups and one model call, on a finite space without
+        constraints; the same numbers as :meth:`evaluate_batch` (tested)."""
+        if self.space.constraints or not self.space.finite:
+            return super().evaluate_rows(rows)
+        self.calls += len(rows)
+        order = [self.proxy.metrics.index(n) for n in self.metric_names]
+        return self.proxy.predict_matrix(self.proxy.encoder.encode_index(rows))[0][:, order]
+
 
 
 class MultiFidelityEvaluator(Evaluator):
