@@ -7,9 +7,11 @@ offspring replace the rest. Mutation respects the kind of parameter: a categoric
 resampled to another choice (no order to exploit), an ordinal, integer or real gene steps to
 a neighbouring value (reals move on the space's index grid of ``Real.steps`` points), so
 "a slightly bigger buffer" is a small move. Children that break a constraint or repeat a
-design already proposed are bred again (see :class:`agents.memo.Memo`). Children are bred
-``population_size`` at a time, as rows of index vectors with numpy (one set of random draws
-per block, not per child), and handed out in order; a new generation discards the rest.
+design already proposed are bred again (see :class:`agents.memo.Memo`). Designs are index
+rows throughout (:meth:`GeneticAlgorithm.ask_rows` / ``tell_rows``; ``ask``/``tell`` wrap
+them, so both give the same run): children are bred ``population_size`` at a time by one
+compiled call over a block of uniform draws, and handed out in order; a new generation
+discards the rest.
 
 Hand-written rather than pymoo: pymoo's GA survives by (mu + lambda) truncation without an
 elite count, and the kind-aware mutation and constraint/duplicate repair would have been
