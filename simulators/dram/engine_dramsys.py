@@ -1,4 +1,4 @@
-"""Event-driven engine of the DRAMSys-style configurable controller (numba-compiled).
+"""Event-driven engine of the DRAMSys-style configurable controller (numba-compiled, resumable).
 
 It follows DRAMSys v5.1 (Steiner et al., "DRAMSys4.0", SAMOS 2020 / IJPP 2022; source
 ``src/libdramsys/DRAMSys/{controller,simulation}``) for one trace player on one channel:
@@ -47,6 +47,13 @@ command and the cycle the command may issue, recomputed only when the bank's lis
 row or (``FrFcfsGrp``) the preferred direction changes, or when a command moves the timing
 (RD/WR: every bank; ACT, REF, PREA: the rank; PRE: the bank), so a cycle costs a look-up
 per bank instead of a scan of every buffered request.
+
+Resumable, like ``engine_dramsim3``: requests live in a window of the trace (ids ``base ..
+base + len(window)``; the state holds trace-global ids). Without ``final`` the engine returns
+at the start of the first cycle that could look at a request beyond the window (the arbiter
+may accept one request per free transaction slot, the controller takes at most one a cycle,
+and the time jump looks at the next one's arrival), and continues from its state on the next
+call, so a trace of any length runs in bounded memory with results identical to one call.
 """
 
 from __future__ import annotations
