@@ -38,12 +38,16 @@ from simulators.dram.trace import Trace
 
 #: requests per chunk when a trace in memory is fed to the engines
 CHUNK = 1 << 18
-#: per-request arrays of a channel's window, in the engines' argument order: what the trace
-#: gives (the engine reads them), what the engine writes
-_IN = {"dramsim3": ("arr", "isw", "addr", "fb", "row", "col"),
-       "dramsys": ("arr", "isw", "fb", "row", "col")}
-_OUT = {"dramsim3": ("accept", "done", "link"),
-        "dramsys": ("present", "admit", "strobe", "resp", "recv", "slot")}
+#: per engine, the per-request arrays of a channel's window: what the trace gives and what
+#: the engine writes (in its argument order), and the times ``_Stats.add`` takes (the last
+#: one is set when the request has finished)
+_WINDOW = {
+    "dramsim3": (("arr", "isw", "addr", "fb", "row", "col"), ("accept", "done", "link"),
+                 ("accept", "done")),
+    "dramsys": (("arr", "isw", "fb", "row", "col"),
+                ("present", "admit", "strobe", "resp", "recv", "slot"),
+                ("present", "resp", "recv")),
+}
 
 
 def _device(device: str | DeviceSpec) -> DeviceSpec:
@@ -81,7 +85,7 @@ class _Channel:
         self.P, self.record = P, record
         kind = "dramsim3" if isinstance(ctrl, Dramsim3Like) else "dramsys"
         self.engine = engine_dramsim3 if kind == "dramsim3" else engine_dramsys
-        self.ins, self.outs = _IN[kind], _OUT[kind]
+        self.ins, self.outs, self.times = _WINDOW[kind]
         self.base = 0
         self.win = {k: np.zeros(0, dtype=np.int64) for k in self.ins + self.outs}
         self.win["isw"] = np.zeros(0, dtype=np.bool_)
@@ -106,15 +110,10 @@ class _Channel:
             *S, self.P, self.O, *(w[k] for k in self.ins + self.outs), self.base, final,
             self.record)
         # the finished prefix of the window leaves it
-        done = w["done"] if "done" in w else w["recv"]
-        pending = np.flatnonzero(done < 0)
-        k = int(pending[0]) if pending.size else done.size
+        pending = np.flatnonzero(w[self.times[-1]] < 0)
+        k = int(pending[0]) if pending.size else w["arr"].size
         if k:
-            if "done" in w:
-                stats.add(w["arr"][:k], w["isw"][:k], w["accept"][:k], w["done"][:k])
-            else:
-                stats.add(w["arr"][:k], w["isw"][:k], w["present"][:k], w["resp"][:k],
-                          w["recv"][:k])
+            stats.add(w["arr"][:k], w["isw"][:k], *(w[t][:k] for t in self.times))
             if self.record and "link" in w:
                 m = np.flatnonzero(w["link"][:k] >= 0)
                 self.merged.append(np.stack([m + self.base, w["link"][m]], axis=1))

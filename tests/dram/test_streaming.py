@@ -49,10 +49,10 @@ KNOB_CONTROLLERS = [
 
 
 def bursty(n: int, seed: int = 0) -> Trace:
-    """``mixed`` with an idle gap of ~2 refresh intervals every 1000 requests (so refreshes
+    """``mixed`` with an idle gap of ~2 refresh intervals every 800 requests (so refreshes
     are both postponed under load and pulled in while idle)."""
     tr = mixed(n, seed)
-    gaps = np.where(np.arange(n) % 1000 == 999, 20_000, 0)
+    gaps = np.where(np.arange(n) % 800 == 799, 20_000, 0)
     return Trace(tr.addr, tr.is_write, tr.cycle + np.cumsum(gaps))
 
 
@@ -75,9 +75,9 @@ def test_any_chunking_gives_the_same_run(ctrl):
 
 @pytest.mark.parametrize("ctrl", KNOB_CONTROLLERS, ids=range(len(KNOB_CONTROLLERS)))
 def test_any_chunking_gives_the_same_run_knobs(ctrl):
-    tr = bursty(4000, seed=2)
+    tr = bursty(2500, seed=2)
     whole = simulate(tr, controller=ctrl, record_commands=True, chunk=1 << 20)
-    assert whole.num_reads + whole.num_writes == 4000
+    assert whole.num_reads + whole.num_writes == 2500
     assert whole.num_ref > 0 or ctrl.RefreshPolicy == "NoRefresh"
     for chunk in (1, 7, 64):
         _same(simulate(tr, controller=ctrl, record_commands=True, chunk=chunk), whole)
@@ -93,8 +93,8 @@ def test_the_window_holds_only_requests_in_flight(ctrl):
     dev = PRESETS["DDR4_8Gb_x8_2400"]
     amap = AddressMapping("rochrababgco", dev)
     tr = mixed(20_000, seed=4)
-    ch = _Channel(ctrl, timing_vector(dev, "jedec" if ctrl == ControllerConfig() else
-                                      "dramsim3"), False)
+    P = timing_vector(dev, "dramsim3" if isinstance(ctrl, Dramsim3Like) else "jedec")
+    ch = _Channel(ctrl, P, False)
     stats = _Stats()
     widest = 0
     for s in range(0, 20_000, 500):
