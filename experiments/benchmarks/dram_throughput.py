@@ -15,11 +15,11 @@ Runs alternate (ours, reference, ours, ...) so both see the same machine load; e
 is the best of ``--repeats`` wall times, with the processes' CPU time beside it. Our run
 also reports how its time splits: start (interpreter, imports, compiled-code loading),
 parsing, simulation, output. ``--large N`` adds an N-request trace of the same kind
-(50,000,000 for issue 14; generated to a temporary gzip file, not kept) and reports our
-peak resident memory and rate on it; ``dram_v0_evals_per_s`` is DRAM-v0 environment
-steps per second (30 random knob settings on the shipped random workload). References that
-are not installed here are reported as such, with the figure measured on another machine,
-labelled so.
+(50,000,000 for issue 14; generated to a temporary gzip file, not kept) and reports, for
+both engines, our peak resident memory and rate on it; ``dram_v0_evals_per_s`` is DRAM-v0
+environment steps per second (30 random knob settings on the shipped random workload).
+References that are not installed here are reported as such, with the figure measured on
+another machine, labelled so.
 
 Usage: ``python -m experiments.benchmarks.dram_throughput [--n N] [--repeats R]
 [--large N] [--dramsim3 BIN] [--dramsim3-config INI] [--dramsys BIN]``
@@ -181,6 +181,16 @@ def _dramsys_cmd(binary: str, tr: Trace, tmp: Path) -> list[str] | None:
     return [binary, "config.json", "."]
 
 
+def _large(trace: Path, controller: str, n: int) -> dict:
+    """One run of ours on the large trace: wall, CPU, rate, peak resident memory, split."""
+    wall, cpu, _, run = _run(_ours(trace, controller))
+    info = json.loads(run.stderr.strip().splitlines()[-1])
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "req_per_s": round(n / wall),
+            "peak_rss_mb": round(info["peak_rss_mb"], 1),
+            "split_s": {k: round(v, 1) for k, v in info["timing_s"].items()},
+            "num_reads": json.loads(run.stdout)["num_reads"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
@@ -224,13 +234,8 @@ def main() -> None:
         if args.large:
             big = tmp / "large.trace.gz"
             write_large(big, args.large)
-            wall, cpu, _, run = _run(_ours(big, "dramsim3_like"))
-            info = json.loads(run.stderr.strip().splitlines()[-1])
-            out["large"] = {"requests": args.large, "wall_s": round(wall, 1),
-                            "cpu_s": round(cpu, 1), "req_per_s": round(args.large / wall),
-                            "peak_rss_mb": round(info["peak_rss_mb"], 1),
-                            "split_s": {k: round(v, 1) for k, v in info["timing_s"].items()},
-                            "num_reads": json.loads(run.stdout)["num_reads"]}
+            out["large"] = {"requests": args.large,
+                            **{c: _large(big, c, args.large) for c in ("dramsim3_like", "knobs")}}
     out["dram_v0_evals_per_s"] = round(dram_v0_evals_per_s(), 2)
     out["load_after"] = os.getloadavg()
     print(json.dumps(out))

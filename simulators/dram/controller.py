@@ -146,6 +146,11 @@ class ControllerConfig:
         v = getattr(self, name)
         return v if name in INT_KNOBS else KNOBS[name].index(v)
 
+    def codes(self) -> tuple[int, ...]:
+        """The option vector handed to the compiled engine (``engine_dramsys.O_*``): every
+        knob's :meth:`code`, in the order of ``KNOBS``."""
+        return tuple(self.code(name) for name in KNOBS)
+
     @staticmethod
     def all_configs():
         """Iterate over all NUM_CONFIGS knob combinations."""

@@ -86,6 +86,7 @@ RANK_LEVEL_STAGGERED, RANK_LEVEL_SIMULTANEOUS, BANK_LEVEL_STAGGERED = 0, 1, 2
 (S_NOW, S_NXT, S_FIN, S_RQN, S_WBN, S_CQTOT, S_DRAIN, S_RR, S_REFDUE, S_REFNEXT, S_REFQH,
  S_REFQN, S_END, S_NLOG, S_INREF) = range(15)
 NSCALAR = 15
+STATE_LOG = 7  # position of the command log in the state tuple
 REFQ_CAP = 256
 STALL = 10**8  # cycles without a finished request before the engine gives up (livelock)
 

@@ -1,4 +1,4 @@
-"""Event-driven engine of the DRAMSys-style configurable controller (numba-compiled).
+"""Event-driven engine of the DRAMSys-style configurable controller (numba-compiled, resumable).
 
 It follows DRAMSys v5.1 (Steiner et al., "DRAMSys4.0", SAMOS 2020 / IJPP 2022; source
 ``src/libdramsys/DRAMSys/{controller,simulation}``) for one trace player on one channel:
@@ -47,6 +47,13 @@ command and the cycle the command may issue, recomputed only when the bank's lis
 row or (``FrFcfsGrp``) the preferred direction changes, or when a command moves the timing
 (RD/WR: every bank; ACT, REF, PREA: the rank; PRE: the bank), so a cycle costs a look-up
 per bank instead of a scan of every buffered request.
+
+Resumable, like ``engine_dramsim3``: requests live in a window of the trace (ids ``base ..
+base + len(window)``; the state holds trace-global ids). Without ``final`` the engine returns
+at the start of the first cycle that could look at a request beyond the window (the arbiter
+may accept one request per free transaction slot, the controller takes at most one a cycle,
+and the time jump looks at the next one's arrival), and continues from its state on the next
+call, so a trace of any length runs in bounded memory with results identical to one call.
 """
 
 from __future__ import annotations
@@ -180,23 +187,31 @@ def _flush_closes(r, t, nbr, close_at, open_cnt, last_chg, stby):
         close_standby(r, tb, open_cnt, last_chg, stby)
 
 
-@njit(cache=True)
-def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code, refresh,
-                max_post, max_pull, arb, max_active, record):
-    """Simulate; returns (present, resp, recv, counters, standby, log, nlog, end)."""
-    n = arr.size
-    ranks = P[P_RANKS]
-    nbr = P[P_BG] * P[P_BPG]
-    nb = ranks * nbr
-    rd_delay = P[P_RL] + P[P_BURST]
-    wr_delay = P[P_WL] + P[P_BURST]
-    tREFI = P[P_tREFI]
-    tRP = P[P_tRP]
-    nxt, open_row, hits, faw, faw_i, ref_ready, open_cnt, last_chg, stby, cnt = new_state(P)
-    close_at = np.full(nb, -1, dtype=np.int64)  # pending internal precharge (standby only)
+# option vector (ControllerConfig.codes(): the knobs in the order of controller.KNOBS)
+(O_PAGE, O_SCHED, O_BUF, O_BUFSIZE, O_RESP, O_REFRESH, O_POST, O_PULL, O_ARB,
+ O_ACTIVE) = range(10)
+# scalar state; request ids in it (and in the scheduler buffer) are trace-global
+(S_NOW, S_END, S_ADM, S_NACQ, S_ELAST, S_NSERVED, S_PA, S_PB, S_LASTR, S_LASTY, S_LASTDIR,
+ S_NLOG) = range(12)
+NSCALAR = 12
+STATE_LOG = 1  # position of the command log in the state tuple
 
+
+@njit(cache=True)
+def new_engine(P, O, record):
+    """Fresh engine state for device vector ``P`` and option vector ``O``: (scalars, command
+    log, scheduler buffer, per-bank caches, arbiter slots, refresh managers) + timing state."""
+    ranks = P[P_RANKS]
+    nb = ranks * P[P_BG] * P[P_BPG]
+    tREFI = P[P_tREFI]
+    bufsize = O[O_BUFSIZE]
+    S = np.zeros(NSCALAR, dtype=np.int64)
+    S[S_ELAST] = -1  # END_REQ of the last request taken (-1: none yet)
+    S[S_LASTR] = -(np.int64(1) << np.int64(40))
+    S[S_LASTY] = -(np.int64(1) << np.int64(40))
+    lg = np.empty((1024 if record else 1, LOG_COLS), dtype=np.int64)
     # scheduler buffer (Bankwise can exceed its depth by one: DRAMSys checks the last bank)
-    bcap = 2 * bufsize if buf == BUF_READWRITE else bufsize + 1
+    bcap = 2 * bufsize if O[O_BUF] == BUF_READWRITE else bufsize + 1
     bq = np.empty((nb, bcap), dtype=np.int64)
     bq_n = np.zeros(nb, dtype=np.int64)
     # each bank's next request and command, kept until its list, row or direction changes
@@ -207,24 +222,11 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
     tk_ok = np.zeros(nb, dtype=np.bool_)
     occ = np.zeros(4, dtype=np.int64)  # buffer occupancy: total, reads, writes, last bank
     rank_pend = np.zeros(ranks, dtype=np.int64)
-
-    present = np.full(n, -1, dtype=np.int64)
-    x_acc = np.full(n, -1, dtype=np.int64)  # acceptance by a Fifo/Reorder arbiter
-    strobe = np.full(n, -1, dtype=np.int64)
-    resp = np.full(n, -1, dtype=np.int64)
-    recv = np.full(n, -1, dtype=np.int64)
-    lg = np.empty((3 * n + 64 if record else 1, LOG_COLS), dtype=np.int64)
-    nlog = 0
-    queued_arb = arb != ARB_SIMPLE
-    slots = max_active if queued_arb else 1
+    slots = O[O_ACTIVE] if O[O_ARB] != ARB_SIMPLE else 1
     slot_t = np.full(slots, -1, dtype=np.int64)  # -1 free, else free from (INF: unknown)
-    slot_of = np.zeros(n, dtype=np.int64)
-    cas_seq = np.empty(n, dtype=np.int64)
-    ncas = 0
-
     # refresh managers: due time, flexibility counter, pulled-in state, forced (banks blocked)
     due = np.full(ranks, INF, dtype=np.int64)
-    if refresh:
+    if O[O_REFRESH]:
         rbits = 0
         while (1 << rbits) < ranks:
             rbits += 1
@@ -237,21 +239,72 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
     flex = np.zeros(ranks, dtype=np.int64)
     pulled_in = np.zeros(ranks, dtype=np.bool_)
     blocked = np.zeros(ranks, dtype=np.bool_)
+    close_at = np.full(nb, -1, dtype=np.int64)  # pending internal precharge (standby only)
+    return (S, lg, bq, bq_n, pk_e, pk_c, pk_ok, pk_t, tk_ok, occ, rank_pend, slot_t, due, flex,
+            pulled_in, blocked, close_at) + new_state(P)
+
+
+@njit(cache=True)
+def run(S, lg, bq, bq_n, pk_e, pk_c, pk_ok, pk_t, tk_ok, occ, rank_pend, slot_t, due, flex,
+        pulled_in, blocked, close_at, nxt, open_row, hits, faw, faw_i, ref_ready, open_cnt,
+        last_chg, stby, cnt, P, O, arr, isw, fb, row, col, present, x_acc, strobe, resp, recv,
+        slot_of, base, final, record):
+    """Advance the engine over the window ``[base, base + arr.size)`` of the trace.
+
+    Returns the (possibly reallocated) command log; state arrays are updated in place and
+    each request's ``present`` (REQ at the controller), ``x_acc`` (acceptance by a Fifo /
+    Reorder arbiter), ``strobe`` (data done), ``resp`` (BEGIN_RESP), ``recv`` (the player has
+    the response) and ``slot_of`` (its arbiter slot) are written into the window. Without
+    ``final`` the engine stops at the start of the first cycle that could look at a request
+    beyond the window, so the next call resumes exactly where one pass would be.
+    """
+    n = arr.size
+    n_all = base + n
+    page = O[O_PAGE]
+    sched = O[O_SCHED]
+    buf = O[O_BUF]
+    bufsize = O[O_BUFSIZE]
+    resp_code = O[O_RESP]
+    max_post = O[O_POST]
+    max_pull = O[O_PULL]
+    arb = O[O_ARB]
+    ranks = P[P_RANKS]
+    nbr = P[P_BG] * P[P_BPG]
+    nb = ranks * nbr
+    rd_delay = P[P_RL] + P[P_BURST]
+    wr_delay = P[P_WL] + P[P_BURST]
+    tREFI = P[P_tREFI]
+    tRP = P[P_tRP]
+    queued_arb = arb != ARB_SIMPLE
+    slots = slot_t.size
     want = np.zeros(ranks, dtype=np.bool_)
 
-    adm = 0  # requests accepted by the arbiter (Fifo/Reorder)
-    nacq = 0  # requests taken by the controller (in order)
-    e_last = np.int64(-1)  # END_REQ of the last request taken (-1: none yet)
-    nserved = 0
-    pa = 0  # response pointers (request order) for RespQueue Reorder / Arbiter Reorder
-    pb = 0
+    # request ids in the window from here on (back to trace-global ones on return)
+    for q in range(nb):
+        for e in range(bq_n[q]):
+            bq[q, e] -= base
+    now = S[S_NOW]
+    end = S[S_END]
+    adm = S[S_ADM] - base  # requests accepted by the arbiter (Fifo/Reorder)
+    nacq = S[S_NACQ] - base  # requests taken by the controller (in order)
+    e_last = S[S_ELAST]  # END_REQ of the last request taken (-1: none yet)
+    nserved = S[S_NSERVED]  # (trace-global count)
+    pa = S[S_PA] - base  # response pointers (request order): RespQueue / Arbiter Reorder
+    pb = S[S_PB] - base
+    last_r = S[S_LASTR]
+    last_y = S[S_LASTY]
+    last_dir = S[S_LASTDIR] != 0
+    nlog = S[S_NLOG]
     a_delta = 0 if queued_arb else 1
-    last_r = -(np.int64(1) << np.int64(40))
-    last_y = -(np.int64(1) << np.int64(40))
-    last_dir = False
-    now = np.int64(0)
-    end = np.int64(0)
-    while nserved < n or now < end:
+    while True:
+        if final:
+            if nserved >= n_all and now >= end:
+                break
+        # a cycle looks at requests up to the last one the arbiter could accept (Fifo /
+        # Reorder: one per free slot, and the next one's arrival) or, with Simple, at the
+        # one the controller takes (at most one a cycle) and the next one's arrival
+        elif (adm + slots if queued_arb else nacq + 1) >= n:
+            break
         # 1. the arbiter accepts requests (Fifo/Reorder: while a transaction slot is free)
         if queued_arb:
             while adm < n and arr[adm] <= now:
@@ -423,8 +476,6 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                         cnt[K_PRE] += 1
                         logc = WRA if c == WR else RDA
                     strobe[i] = now + (wr_delay if c == WR else rd_delay)
-                    cas_seq[ncas] = i
-                    ncas += 1
                     # controller responses (RespQueue order), then the player's receipt
                     if resp_code == RESP_FIFO:
                         last_r = max(strobe[i], last_r + a_delta)
@@ -448,7 +499,7 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
                             pb += 1
                 if record:
                     lg = log_cmd(lg, nlog, now, logc, q, r, rw, col[i] if c >= RD else -1,
-                                 i if c >= RD else -1, P)
+                                 i + base if c >= RD else -1, P)
                     nlog += 1
                 # a RD/WR freed room: the waiting request is taken now, END_REQ next cycle
                 if c in (RD, WR) and nacq < n and 0 <= present[nacq] < now and \
@@ -488,15 +539,31 @@ def run_dramsys(arr, isw, fb, row, col, P, page, sched, buf, bufsize, resp_code,
             a = arr[adm] if arr[adm] > free_at else free_at
             if now < a < t:
                 t = a
-        if nserved == n and t >= end:
+        if nserved == n_all and t >= end:
             break
         if t >= INF:
             raise RuntimeError("DRAM engine deadlock: no event can happen")
         now = t if t > now else now + 1
-    for b in range(nb):
-        if close_at[b] > end:
-            close_at[b] = end
-    for r in range(ranks):
-        _flush_closes(r, end, nbr, close_at, open_cnt, last_chg, stby)
-    finish_standby(end, open_cnt, last_chg, stby)
-    return present, resp, recv, cnt, stby, lg, nlog, end
+    S[S_NOW] = now
+    S[S_END] = end
+    S[S_ADM] = adm + base
+    S[S_NACQ] = nacq + base
+    S[S_ELAST] = e_last
+    S[S_NSERVED] = nserved
+    S[S_PA] = pa + base
+    S[S_PB] = pb + base
+    S[S_LASTR] = last_r
+    S[S_LASTY] = last_y
+    S[S_LASTDIR] = 1 if last_dir else 0
+    S[S_NLOG] = nlog
+    for q in range(nb):
+        for e in range(bq_n[q]):
+            bq[q, e] += base
+    if final:
+        for b in range(nb):
+            if close_at[b] > end:
+                close_at[b] = end
+        for r in range(ranks):
+            _flush_closes(r, end, nbr, close_at, open_cnt, last_chg, stby)
+        finish_standby(end, open_cnt, last_chg, stby)
+    return lg

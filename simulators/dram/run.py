@@ -38,8 +38,16 @@ from simulators.dram.trace import Trace
 
 #: requests per chunk when a trace in memory is fed to the engines
 CHUNK = 1 << 18
-#: per-request arrays of a channel's window, in the engine's argument order
-_WINDOW = ("arr", "isw", "addr", "fb", "row", "col", "accept", "done", "link")
+#: per engine, the per-request arrays of a channel's window: what the trace gives and what
+#: the engine writes (in its argument order), and the times ``_Stats.add`` takes (the last
+#: one is set when the request has finished)
+_WINDOW = {
+    "dramsim3": (("arr", "isw", "addr", "fb", "row", "col"), ("accept", "done", "link"),
+                 ("accept", "done")),
+    "dramsys": (("arr", "isw", "fb", "row", "col"),
+                ("present", "admit", "strobe", "resp", "recv", "slot"),
+                ("present", "resp", "recv")),
+}
 
 
 def _device(device: str | DeviceSpec) -> DeviceSpec:
@@ -67,74 +75,57 @@ class _Stats:
 
 
 class _Channel:
-    """One channel's engine state and its window of not-yet-finished requests."""
+    """One channel's engine state and its window of not-yet-finished requests.
+
+    Both engines are resumable: each call runs until the engine would look at a request
+    beyond the window (or, on the last chunk, to the end), then the finished prefix of the
+    window goes into the histograms and leaves it, so only requests in flight are kept."""
 
     def __init__(self, ctrl, P: np.ndarray, record: bool) -> None:
-        self.ctrl, self.P, self.record = ctrl, P, record
-        self.dramsim3 = isinstance(ctrl, Dramsim3Like)
+        self.P, self.record = P, record
+        kind = "dramsim3" if isinstance(ctrl, Dramsim3Like) else "dramsys"
+        self.engine = engine_dramsim3 if kind == "dramsim3" else engine_dramsys
+        self.ins, self.outs, self.times = _WINDOW[kind]
         self.base = 0
-        self.win = {k: np.zeros(0, dtype=np.int64) for k in _WINDOW}
+        self.win = {k: np.zeros(0, dtype=np.int64) for k in self.ins + self.outs}
         self.win["isw"] = np.zeros(0, dtype=np.bool_)
-        self.win["addr"] = np.zeros(0, dtype=np.uint64)
+        if "addr" in self.win:
+            self.win["addr"] = np.zeros(0, dtype=np.uint64)
         self.gid: list[np.ndarray] = []  # global trace index of each request (record only)
         self.merged: list[np.ndarray] = []  # (request, serving request) pairs (record only)
-        if self.dramsim3:
-            self.O = np.array(ctrl.codes(), dtype=np.int64)
-            self.state = list(engine_dramsim3.new_engine(P, self.O, record))
-        else:  # the DRAMSys-knob engine runs once over the whole channel (not resumable)
-            self.pending: list[dict[str, np.ndarray]] = []
+        self.O = np.array(ctrl.codes(), dtype=np.int64)
+        self.state = list(self.engine.new_engine(P, self.O, record))
 
     def feed(self, req: dict[str, np.ndarray], final: bool, stats: _Stats) -> None:
         n = req["arr"].size
-        if not self.dramsim3:
-            self.pending.append(req)
-            if final:
-                self._run_dramsys(stats)
-            return
         w = self.win
-        for k in ("arr", "isw", "addr", "fb", "row", "col"):
+        for k in self.ins:
             w[k] = np.concatenate((w[k], req[k])) if w[k].size else req[k]
-        for k in ("accept", "done", "link"):
+        for k in self.outs:
             w[k] = np.concatenate((w[k], np.full(n, -1, dtype=np.int64)))
         if not final and n == 0:
             return
         S = self.state
-        S[7] = engine_dramsim3.run(*S, self.P, self.O, *(w[k] for k in _WINDOW), self.base,
-                                   final, self.record)
+        S[self.engine.STATE_LOG] = self.engine.run(
+            *S, self.P, self.O, *(w[k] for k in self.ins + self.outs), self.base, final,
+            self.record)
         # the finished prefix of the window leaves it
-        pending = np.flatnonzero(w["done"] < 0)
-        k = int(pending[0]) if pending.size else w["done"].size
+        pending = np.flatnonzero(w[self.times[-1]] < 0)
+        k = int(pending[0]) if pending.size else w["arr"].size
         if k:
-            stats.add(w["arr"][:k], w["isw"][:k], w["accept"][:k], w["done"][:k])
-            if self.record:
+            stats.add(w["arr"][:k], w["isw"][:k], *(w[t][:k] for t in self.times))
+            if self.record and "link" in w:
                 m = np.flatnonzero(w["link"][:k] >= 0)
                 self.merged.append(np.stack([m + self.base, w["link"][m]], axis=1))
             for key in w:
                 w[key] = w[key][k:]
             self.base += k
 
-    def _run_dramsys(self, stats: _Stats) -> None:
-        req = {k: np.concatenate([c[k] for c in self.pending]) for k in self.pending[0]}
-        self.pending = []
-        k = self.ctrl.code
-        acc, resp, recv, cnt, stby, lg, nlog, end = engine_dramsys.run_dramsys(
-            req["arr"], req["isw"], req["fb"], req["row"], req["col"], self.P,
-            page=k("PagePolicy"), sched=k("Scheduler"), buf=k("SchedulerBuffer"),
-            bufsize=k("RequestBufferSize"), resp_code=k("RespQueue"),
-            refresh=self.ctrl.RefreshPolicy == "AllBank", max_post=k("RefreshMaxPostponed"),
-            max_pull=k("RefreshMaxPulledin"), arb=k("Arbiter"),
-            max_active=k("MaxActiveTransactions"), record=self.record)
-        stats.add(req["arr"], req["isw"], acc, resp, recv)
-        self.counts, self.standby, self.end = cnt, stby, int(end)
-        self.log = lg[:nlog]
-
     def results(self):
         """(counters, standby per rank, end cycle, command log)."""
-        if not self.dramsim3:
-            return self.counts, self.standby, self.end, self.log
-        S = self.state
-        sc, lg, stby, cnt = S[0], S[7], S[22], S[23]
-        return cnt, stby, int(sc[engine_dramsim3.S_END]), lg[:sc[engine_dramsim3.S_NLOG]]
+        S, eng = self.state, self.engine
+        sc, lg = S[0], S[eng.STATE_LOG]  # the timing state ends the tuple: ..., stby, cnt
+        return S[-1], S[-2], int(sc[eng.S_END]), lg[:sc[eng.S_NLOG]]
 
 
 def _chunks(trace: Trace | Iterable[Trace], chunk: int) -> Iterator[Trace]:

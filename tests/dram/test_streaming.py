@@ -8,7 +8,8 @@ import gzip
 import numpy as np
 import pytest
 
-from simulators.dram import ControllerConfig, Dramsim3Like, LatencyHistogram, simulate
+from simulators.dram import KNOBS, ControllerConfig, Dramsim3Like, LatencyHistogram, simulate
+from simulators.dram.run import _Channel, _Stats
 from simulators.dram.trace import Trace, TraceFormatError, iter_trace, read_trace, write_trace
 
 CONTROLLERS = [
@@ -26,6 +27,35 @@ def mixed(n: int, seed: int = 0) -> Trace:
     return Trace(addr, rng.random(n) < 0.3, np.cumsum(rng.integers(0, 7, n)))
 
 
+#: the DRAMSys-knob engine: every value of every categorical knob, the integer knobs at
+#: their extremes, and combinations that stress the arbiter, response and refresh paths
+KNOB_CONTROLLERS = [
+    ControllerConfig(),
+    *(ControllerConfig(PagePolicy=v) for v in KNOBS["PagePolicy"][1:]),
+    *(ControllerConfig(Scheduler=v) for v in KNOBS["Scheduler"][:2]),
+    *(ControllerConfig(SchedulerBuffer=v, RequestBufferSize=2) for v in KNOBS["SchedulerBuffer"]),
+    ControllerConfig(RequestBufferSize=1, RespQueue="Reorder"),
+    ControllerConfig(RefreshPolicy="NoRefresh", RequestBufferSize=128),
+    ControllerConfig(RefreshMaxPostponed=8, RefreshMaxPulledin=8, PagePolicy="Closed"),
+    ControllerConfig(RefreshMaxPostponed=0, RefreshMaxPulledin=0),
+    ControllerConfig(Arbiter="Fifo", MaxActiveTransactions=1),
+    ControllerConfig(Arbiter="Fifo", MaxActiveTransactions=16, Scheduler="Fifo"),
+    ControllerConfig(Arbiter="Reorder", MaxActiveTransactions=128, RespQueue="Reorder"),
+    ControllerConfig(Arbiter="Reorder", MaxActiveTransactions=4, SchedulerBuffer="Shared",
+                     PagePolicy="OpenAdaptive", Scheduler="FrFcfsGrp"),
+    ControllerConfig(Arbiter="Simple", RespQueue="Reorder", PagePolicy="ClosedAdaptive",
+                     SchedulerBuffer="ReadWrite", RequestBufferSize=4),
+]
+
+
+def bursty(n: int, seed: int = 0) -> Trace:
+    """``mixed`` with an idle gap of ~2 refresh intervals every 800 requests (so refreshes
+    are both postponed under load and pulled in while idle)."""
+    tr = mixed(n, seed)
+    gaps = np.where(np.arange(n) % 800 == 799, 20_000, 0)
+    return Trace(tr.addr, tr.is_write, tr.cycle + np.cumsum(gaps))
+
+
 def _same(a, b) -> None:
     assert a.to_dict() == b.to_dict()
     assert np.array_equal(a.read_latency_cycles, b.read_latency_cycles)
@@ -41,6 +71,40 @@ def test_any_chunking_gives_the_same_run(ctrl):
     assert whole.num_ref > 0 and whole.num_reads + whole.num_writes == 12_000
     for chunk in (1, 97, 4096):
         _same(simulate(tr, controller=ctrl, record_commands=True, chunk=chunk), whole)
+
+
+@pytest.mark.parametrize("ctrl", KNOB_CONTROLLERS, ids=range(len(KNOB_CONTROLLERS)))
+def test_any_chunking_gives_the_same_run_knobs(ctrl):
+    tr = bursty(2500, seed=2)
+    whole = simulate(tr, controller=ctrl, record_commands=True, chunk=1 << 20)
+    assert whole.num_reads + whole.num_writes == 2500
+    assert whole.num_ref > 0 or ctrl.RefreshPolicy == "NoRefresh"
+    for chunk in (1, 7, 64):
+        _same(simulate(tr, controller=ctrl, record_commands=True, chunk=chunk), whole)
+
+
+@pytest.mark.parametrize("ctrl", [ControllerConfig(), Dramsim3Like()], ids=["knobs", "dramsim3"])
+def test_the_window_holds_only_requests_in_flight(ctrl):
+    # a channel fed chunk after chunk keeps a window of about a chunk, not the whole trace
+    from simulators.dram.device import PRESETS
+    from simulators.dram.mapping import AddressMapping
+    from simulators.dram.timing import timing_vector
+
+    dev = PRESETS["DDR4_8Gb_x8_2400"]
+    amap = AddressMapping("rochrababgco", dev)
+    tr = mixed(20_000, seed=4)
+    P = timing_vector(dev, "dramsim3" if isinstance(ctrl, Dramsim3Like) else "jedec")
+    ch = _Channel(ctrl, P, False)
+    stats = _Stats()
+    widest = 0
+    for s in range(0, 20_000, 500):
+        f = amap.decode(tr.addr[s:s + 500])
+        ch.feed({"arr": tr.cycle[s:s + 500], "isw": tr.is_write[s:s + 500],
+                 "addr": tr.addr[s:s + 500], "fb": amap.flat_bank(f), "row": f["row"],
+                 "col": f["column"]}, s + 500 == 20_000, stats)
+        widest = max(widest, ch.win["arr"].size)
+    assert widest < 1000 and ch.win["arr"].size == 0
+    assert stats.read.count + stats.write.count == 20_000
 
 
 def test_streamed_file_gives_the_same_run(tmp_path):
