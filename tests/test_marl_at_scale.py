@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,7 +62,8 @@ def test_config_is_checked(tmp_path):
     assert cfg["budgets"] == [5000, 20000]
     text = CONFIG.read_text()
     bad = tmp_path / "bad.yaml"
-    bad.write_text(text.replace("proxy: {20000: 3,", "proxy: {20000: 40,"))
+    bad.write_text(re.sub(r"proxy: \{20000: \d+,", "proxy: {20000: 40,", text))
+    assert bad.read_text() != text
     with pytest.raises(ArchGymError, match="larger budget cannot have more seeds"):
         load_config(bad)
     bad.write_text(text + "extra: 1\n")
