@@ -102,7 +102,7 @@ class Evaluator:
         order, the numbers :meth:`evaluate_batch` gives for their configs. Override where
         rows are cheaper than configs (a proxy encodes them with table look-ups)."""
         names = self.metric_names
-        metrics = self.evaluate_batch([self.space.from_index(r) for r in rows])
+        metrics = self.evaluate_batch(self.space.from_rows(rows))
         return np.array([[m[n] for n in names] for m in metrics],
                         dtype=np.float64).reshape(len(metrics), len(names))
 
