@@ -45,7 +45,7 @@ import numba
 import numpy as np
 
 from agents.base import Searcher
-from agents.memo import Memo, fitness
+from agents.memo import Memo, fitness, row_keys
 from archgym.errors import ArchGymError
 from archgym.space import Categorical, DesignSpace
 
@@ -127,8 +127,9 @@ class GeneticAlgorithm(Searcher):
         #: the current generation: (genes, fitness), evaluated
         self.population: list[tuple[np.ndarray, float]] = []
         self._offspring: list[tuple[np.ndarray, float]] = []
-        #: children bred from the current population, not yet handed out (last first)
-        self._bred: list[np.ndarray] = []
+        #: children bred from the current population, their memo keys, and the next one
+        #: to hand out
+        self._bred, self._bred_keys, self._next = np.empty((0, len(space)), np.int64), [], 0
         self._bred_from: tuple[np.ndarray, ...] = ()
         self.generation = 0
 
@@ -148,15 +149,44 @@ class GeneticAlgorithm(Searcher):
         """The next candidate child: a uniform random design in the first generation."""
         if not self.population:
             return self.space.to_index(self.space.sample(self.rng))
-        if not self._bred:
-            self._bred = list(self._breed(self.hparams["population_size"])[::-1])
-        return self._bred.pop()
+        i = self._take()
+        return self._bred[i]
+
+    def _take(self) -> int:
+        """The index in ``_bred`` of the next child, breeding a block when all are out."""
+        if self._next == len(self._bred):
+            self._bred = self._breed(self.hparams["population_size"])
+            self._bred_keys, self._next = row_keys(self._bred), 0
+        self._next += 1
+        return self._next - 1
+
+    def _children(self, m: int) -> list[np.ndarray]:
+        """:meth:`Memo.fresh_row` of :meth:`_draw`, ``m`` times, for bred children in a
+        space without constraints: the same decisions, with the keys made per block."""
+        proposed, out, misses = self.memo.proposed, [], 0
+        while len(out) < m:
+            i = self._take()
+            if self._bred_keys[i] not in proposed:
+                proposed.add(self._bred_keys[i])
+                out.append(self._bred[i])
+                misses = 0
+                continue
+            misses += 1
+            if misses == Memo.TRIES:
+                row = self.memo.random_new_row(self.rng)
+                proposed.add(row.tobytes())
+                out.append(row)
+                misses = 0
+        return out
 
     # ---- ask / tell (index rows are the native form; configs wrap them)
     def ask_rows(self, n: int) -> np.ndarray:
         """``n`` new designs as index rows (``n <= batch_limit()`` for what one-at-a-time
         would propose)."""
-        return np.array([self.memo.fresh_row(self._draw, self.rng) for _ in range(max(1, n))])
+        n = max(1, n)
+        if self.population and not self.space.constraints:
+            return np.array(self._children(n))
+        return np.array([self.memo.fresh_row(self._draw, self.rng) for _ in range(n)])
 
     def ask(self) -> dict[str, Any]:
         return self.space.from_index(self.ask_rows(1)[0])
@@ -179,18 +209,25 @@ class GeneticAlgorithm(Searcher):
 
     def tell_rows(self, rows: np.ndarray, rewards: np.ndarray, valid: np.ndarray) -> None:
         """Results of :meth:`ask_rows` designs, in order (``valid=False``: not evaluated)."""
-        for row, r, ok in zip(rows, rewards.tolist(), valid.tolist(), strict=True):
-            self._told(row, fitness({} if ok else None, r))
+        rows = np.asarray(rows, dtype=np.int64)
+        self.memo.tell_rows(rows)
+        rewards = np.asarray(rewards, dtype=np.float64)
+        fit = np.where(np.asarray(valid, dtype=bool) & np.isfinite(rewards), rewards, -np.inf)
+        for row, f in zip(rows, fit.tolist(), strict=True):
+            self._offspring_told(row, f)
 
     def _told(self, genes: np.ndarray, f: float) -> None:
-        self.memo.tell_row(genes, f)
+        self.memo.tell_rows(genes[None, :])
+        self._offspring_told(genes, f)
+
+    def _offspring_told(self, genes: np.ndarray, f: float) -> None:
         self._offspring.append((genes, f))
         size, elite = self.hparams["population_size"], self.hparams["elite"]
         if not self.population and len(self._offspring) >= size:
-            self.population, self._offspring, self._bred = self._offspring, [], []
-            self._bred_from = ()
+            self.population, self._offspring = self._offspring, []
+            self._next, self._bred_from = len(self._bred), ()
         elif self.population and len(self._offspring) >= size - elite:
             ranked = sorted(self.population, key=lambda g: -g[1])  # stable: ties keep order
             self.population = ranked[:elite] + self._offspring
-            self._offspring, self._bred, self._bred_from = [], [], ()
+            self._offspring, self._next, self._bred_from = [], len(self._bred), ()
             self.generation += 1

@@ -1,9 +1,9 @@
-"""What a searcher has already proposed and learnt, so it spends no budget twice on one design.
+"""What a searcher has already proposed, so it spends no budget twice on one design.
 
 Population searchers (GA, ACO) and quasi-random samplers over small discrete spaces draw the
 same design again and again once they converge; every repeat costs an evaluation of the
-budget and teaches nothing (evaluations are deterministic). :class:`Memo` remembers the
-reward of every design told so far, and :meth:`Memo.fresh` redraws until a proposal is new.
+budget and teaches nothing (evaluations are deterministic). :class:`Memo` remembers every
+design proposed or told so far, and :meth:`Memo.fresh` redraws until a proposal is new.
 """
 
 from __future__ import annotations
@@ -28,15 +28,23 @@ def fitness(metrics: Mapping[str, float] | None, reward: float) -> float:
     return float(reward)
 
 
+def row_keys(rows: np.ndarray) -> list[bytes]:
+    """Each ``int64`` index row's :meth:`Memo.key` (its bytes), in one pass."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    return rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1]))).ravel().tolist()
+
+
 class Memo:
-    """Rewards of told designs and keys of proposed ones: by :meth:`DesignSpace.point`, or
-    with ``rows=True`` by index row (for searchers whose designs are grid points, such as
-    the GA; :meth:`fresh_row` hands out rows, which then never become configs)."""
+    """Keys of the designs proposed or told so far: by :meth:`DesignSpace.point`, or with
+    ``rows=True`` by index row (for searchers whose designs are grid points, such as the
+    GA; :meth:`fresh_row` hands out rows, which then never become configs)."""
+
+    #: draws :meth:`fresh` tries before it picks a new design at random
+    TRIES = 64
 
     def __init__(self, space: DesignSpace, rows: bool = False) -> None:
         self.space, self.rows = space, rows
         self.proposed: set[Hashable] = set()
-        self.rewards: dict[Hashable, float] = {}
         self._all: list[tuple[Hashable, dict[str, Any]]] | None = None
 
     def key(self, config: Mapping[str, Any]) -> Hashable:
@@ -51,19 +59,15 @@ class Memo:
             index = self.space.to_index(config)
         except (KeyError, ValueError, TypeError):
             return f, None
-        k = self.key(config)
-        self.proposed.add(k)
-        self.rewards[k] = f
+        self.proposed.add(self.key(config))
         return f, index
 
-    def tell_row(self, row: np.ndarray, fitness: float) -> None:
-        """Record the :func:`fitness` of a design told as an index row (``rows=True``)."""
-        key = row.tobytes()
-        self.proposed.add(key)
-        self.rewards[key] = fitness
+    def tell_rows(self, rows: np.ndarray) -> None:
+        """Record designs told as index rows (``rows=True``)."""
+        self.proposed.update(row_keys(rows))
 
     def fresh_row(self, draw: Callable[[], np.ndarray], rng: np.random.Generator,
-                  tries: int = 64) -> np.ndarray:
+                  tries: int = TRIES) -> np.ndarray:
         """:meth:`fresh` for a ``draw()`` of ``int64`` index rows (``rows=True``): the same
         decisions, keyed by the row, with a config built only to check constraints."""
         space = self.space
@@ -74,13 +78,17 @@ class Memo:
                                               or space.satisfies(space.from_index(row))):
                 break
         else:
-            row = space.to_index(self._random_new(rng, tries))
+            row = self.random_new_row(rng, tries)
             key = row.tobytes()
         self.proposed.add(key)
         return row
 
+    def random_new_row(self, rng: np.random.Generator, tries: int = TRIES) -> np.ndarray:
+        """What :meth:`fresh_row` hands out after ``tries`` draws that were all taken."""
+        return self.space.to_index(self._random_new(rng, tries))
+
     def fresh(self, draw: Callable[[], dict[str, Any]], rng: np.random.Generator,
-              tries: int = 64) -> dict[str, Any]:
+              tries: int = TRIES) -> dict[str, Any]:
         """``draw()`` until it gives a valid design not proposed before, at most ``tries``
         times; then a new design chosen uniformly at random (exactly, from the designs not
         yet proposed, in a finite space of at most ``ENUMERATE_MAX`` designs; otherwise from

@@ -80,6 +80,65 @@ class Evaluation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class RowsSource(Protocol):
+    """Where a :class:`RowEvaluation` finds its design: one batch of index rows."""
+
+    def config(self, i: int) -> dict[str, Any]: ...
+
+    def metrics(self, i: int) -> Metrics | None: ...
+
+
+class RowEvaluation(Evaluation):
+    """An :class:`Evaluation` of design ``i`` of a batch evaluated as index rows
+    (:meth:`archgym.env.DesignEnv.step_rows`), whose ``config`` and ``metrics`` dicts are
+    built from the batch on first access (then kept): a search loop that reads rewards only
+    never pays for them, about as much per design as a proxy's prediction. Otherwise it is
+    an ``Evaluation``: equal to one with the same fields, pickled as one."""
+
+    __slots__ = ("_source", "_i", "_config", "_metrics")
+    _UNSET: ClassVar[object] = object()
+
+    def __init__(self, step: int, reward: float, feasible: bool, target_met: bool,
+                 valid: bool, wall_seconds: float, extra: dict[str, Any],
+                 source: RowsSource, i: int) -> None:
+        self.step, self.reward, self.feasible, self.target_met = step, reward, feasible, \
+            target_met
+        self.valid, self.wall_seconds, self.extra = valid, wall_seconds, extra
+        self._source, self._i = source, i
+        self._config = self._metrics = self._UNSET
+
+    @property  # type: ignore[override]
+    def config(self) -> dict[str, Any]:
+        if self._config is self._UNSET:
+            self._config = self._source.config(self._i)
+        return self._config  # type: ignore[return-value]
+
+    @property  # type: ignore[override]
+    def metrics(self) -> Metrics | None:
+        if self._metrics is self._UNSET:
+            self._metrics = self._source.metrics(self._i)
+        return self._metrics  # type: ignore[return-value]
+
+    def plain(self) -> Evaluation:
+        """The same record as a plain :class:`Evaluation`."""
+        return Evaluation(*self._fields())
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.step, self.config, self.metrics, self.reward, self.feasible,
+                self.target_met, self.valid, self.wall_seconds, self.extra)
+
+    def __eq__(self, other: object) -> bool:
+        return self.plain() == (other.plain() if isinstance(other, RowEvaluation) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.plain())
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return Evaluation, self._fields()
+
+
 @dataclass(frozen=True)
 class BestKnown:
     """The best reward an env knows for its objective, and where it comes from."""

@@ -31,13 +31,13 @@ its own parameters; the base class swaps the evaluator once, here, for every env
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import gymnasium
 import numpy as np
 
-from archgym.contract import EnvBase, Evaluation
+from archgym.contract import EnvBase, Evaluation, RowEvaluation
 from archgym.evaluator import Evaluator, Metrics
 from archgym.objectives import Objective
 from archgym.space import InvalidDesignError
@@ -72,6 +72,7 @@ class DesignEnv(EnvBase, gymnasium.Env):
         self.evaluator, self.objective = evaluator, objective
         self.space = evaluator.space
         self.metric_specs = tuple(evaluator.metric_specs)
+        self._metric_names = evaluator.metric_names
         self.max_steps, self.invalid_reward = int(max_steps), float(invalid_reward)
         specs = {s.name: s for s in evaluator.metric_specs}
         names = list(observation_metrics or specs)
@@ -106,6 +107,9 @@ class DesignEnv(EnvBase, gymnasium.Env):
         if self._scales is None:
             self._scales = np.array([s.scale for s in self.observation_specs])
         finite = np.isfinite(values)
+        if finite.all():  # the usual case, the same numbers in fewer passes
+            v = np.maximum(values, 0.0)
+            return (v / (v + self._scales)).astype(np.float32)
         v = np.where(finite, np.maximum(values, 0.0), 0.0)
         return np.where(finite, v / (v + self._scales), 1.0).astype(np.float32)
 
@@ -140,7 +144,21 @@ class DesignEnv(EnvBase, gymnasium.Env):
                 reasons.append(str(e))
         answers = self._evaluate_valid([c for c, r in zip(checked, reasons, strict=True)
                                         if not r])
-        records, reasons, obs, truncated = self._settle(checked, reasons, answers, start)
+        answered = iter(answers)
+        outcomes = [next(answered) if not r else (None, r) for r in reasons]
+        reasons = [r for _, r in outcomes]
+        metrics = [m for m, _ in outcomes]
+        good = [m for m, r in outcomes if not r]
+        observed = np.array([[m[s.name] for s in self.observation_specs] for m in good],
+                            dtype=np.float64).reshape(len(good), len(self.observation_specs))
+        obj = self.objective
+        scores = tuple(np.array(x) for x in zip(
+            *[(float(obj.reward(m)), bool(obj.feasible(m)), bool(obj.target_met(m)))
+              for m in good],
+            strict=True)) or (np.empty(0),) * 3
+        records, obs, truncated, _ = self._settle(
+            reasons, observed, scores, start, checked.__getitem__,
+            lambda i, step, *rest: Evaluation(step, checked[i], metrics[i], *rest))
         return [(o, e.reward, False, t, {
                     "config": e.config, "metrics": e.metrics, "reward": e.reward,
                     "feasible": e.feasible, "target_met": e.target_met, "valid": e.valid,
@@ -152,39 +170,46 @@ class DesignEnv(EnvBase, gymnasium.Env):
         """Evaluate designs given as index rows (``(n, len(space))``, the ``MultiDiscrete``
         action form), in the vector form of Gymnasium's ``VectorEnv.step``: arrays of
         ``obs``, ``reward``, ``terminated`` and ``truncated`` and an ``info`` dict of
-        arrays (``valid``, ``feasible``, ``target_met``) and lists (``config``,
+        arrays (``valid``, ``feasible``, ``target_met``) and sequences (``config``,
         ``metrics``, ``invalid_reason``). The steps and observer records are those of
         :meth:`step_batch` on the rows' configs (tested); this is the fast path: a row
         is on the grid by construction (an index off it raises
         :class:`InvalidDesignError` before any step is taken), only constraints are
-        checked, and a proxy predicts straight from the rows
-        (:meth:`~archgym.evaluator.Evaluator.evaluate_rows`)."""
+        checked, a proxy predicts straight from the rows
+        (:meth:`~archgym.evaluator.Evaluator.evaluate_rows`), rewards come from the
+        objective in one array expression, and the records are
+        :class:`~archgym.contract.RowEvaluation`: a config or metrics dict is built only
+        when someone reads it."""
         start = time.perf_counter()
-        rows = np.asarray(rows)
-        configs = self.space.from_rows(rows)  # raises off the grid
-        reasons = [""] * len(configs)
+        rows = self.space.check_rows(rows)
+        batch = _RowsBatch(self.space, rows, self._metric_names)
+        reasons = [""] * len(rows)
         if self.space.constraints:
-            reasons = ["" if self.space.satisfies(c) else self._violation(c) for c in configs]
-        ok = [not r for r in reasons]
-        names, observed = self.evaluator.metric_names, None
+            reasons = ["" if self.space.satisfies(c) else self._violation(c)
+                       for c in batch.configs()]
+        ok = np.array([not r for r in reasons], dtype=bool)
         try:
-            values = self.evaluator.evaluate_rows(rows[ok].astype(np.int64))
-            answers = [(dict(zip(names, v, strict=True)), "") for v in values.tolist()]
-            if self._observed_columns is None:
-                self._observed_columns = [names.index(s.name) for s in self.observation_specs]
-            observed = values[:, self._observed_columns]
+            batch.values = self.evaluator.evaluate_rows(rows[ok].astype(np.int64))
         except InvalidDesignError:  # one refused design: each on its own, as step_batch
-            answers = self._evaluate_valid([c for c, good in zip(configs, ok, strict=True)
-                                            if good])
-        records, reasons, obs, truncated = self._settle(configs, reasons, answers, start,
-                                                        observed)
-        info = {"config": configs, "metrics": [e.metrics for e in records],
-                "valid": np.array([e.valid for e in records]),
-                "feasible": np.array([e.feasible for e in records]),
-                "target_met": np.array([e.target_met for e in records]),
+            answers = iter(self._evaluate_valid([batch.config(i) for i in np.flatnonzero(ok)]))
+            outcomes = [next(answers) if good else (None, r) for good, r in zip(ok, reasons,
+                                                                                  strict=True)]
+            reasons = [r for _, r in outcomes]
+            batch.answers = [m for m, _ in outcomes]
+            batch.values = np.array([[m[k] for k in batch.names] for m, r in outcomes if not r],
+                                    dtype=np.float64).reshape(-1, len(batch.names))
+            ok = np.array([not r for r in reasons], dtype=bool)
+        batch.at = range(len(rows)) if ok.all() else np.where(ok, np.cumsum(ok) - 1, -1).tolist()
+        if self._observed_columns is None:
+            self._observed_columns = [batch.names.index(s.name) for s in self.observation_specs]
+        records, obs, truncated, (reward, feasible, target_met, valid) = self._settle(
+            reasons, batch.values[:, self._observed_columns],
+            self.objective.score_rows(batch.values, batch.names), start, batch.config,
+            lambda i, *rest: RowEvaluation(*rest, batch, i))
+        info = {"config": _Field(records, "config"), "metrics": _Field(records, "metrics"),
+                "valid": valid, "feasible": feasible, "target_met": target_met,
                 "invalid_reason": reasons}
-        return (obs, np.array([e.reward for e in records]), np.zeros(len(records), bool),
-                truncated, info)
+        return obs, reward, np.zeros(len(records), bool), truncated, info
 
     def _violation(self, config: dict[str, Any]) -> str:
         try:
@@ -193,52 +218,46 @@ class DesignEnv(EnvBase, gymnasium.Env):
             return str(e)
         return ""
 
-    def _settle(self, configs: list[dict[str, Any]], reasons: list[str],
-                answers: list[tuple[Metrics | None, str]], start: float,
-                observed: np.ndarray | None = None
-                ) -> tuple[list[Evaluation], list[str], np.ndarray, np.ndarray]:
-        """Take the steps of evaluated designs (``answers``: one ``(metrics, refusal)`` per
-        design without a ``reasons`` entry, in order; ``observed``: the answered designs'
-        observed metrics, if at hand) and notify observers. Returns their records, why
-        each is invalid ("" if valid), their observations (an invalid design's is the one
-        before it) and truncation flags."""
-        n = len(configs)
+    def _settle(self, reasons: list[str], observed: np.ndarray,
+                scores: tuple[np.ndarray, np.ndarray, np.ndarray], start: float,
+                config_of: Callable[[int], dict[str, Any]],
+                record: Callable[..., Evaluation]
+                ) -> tuple[list[Evaluation], np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+        """Take the steps of a batch and notify observers. ``reasons``: why each design is
+        invalid ("" if valid); ``observed`` and ``scores`` (reward, feasible, target_met):
+        of the valid designs, in order; ``record(i, step, reward, feasible, target_met,
+        valid, wall_seconds, extra)``: design ``i``'s record. Returns the records, the
+        observations (an invalid design's is the one before it), truncation flags and the
+        arrays of reward, feasible, target_met and valid."""
+        n = len(reasons)
         share = (time.perf_counter() - start) / max(n, 1)
-        fidelity = getattr(self.evaluator, "fidelity_of", None)
-        answered = iter(answers)
-        outcomes = [next(answered) if not r else (None, r) for r in reasons]
-        reasons = [r for _, r in outcomes]
-        if observed is None:
-            good = [m for m, r in outcomes if not r]
-            observed = np.array([[m[s.name] for s in self.observation_specs] for m in good],
-                                dtype=np.float64).reshape(len(good), len(self.observation_specs))
         obs = self._observe_rows(observed)
-        if len(obs) < n:  # an invalid design's observation: the latest valid one's so far
+        if len(obs) == n:
+            valid = np.ones(n, dtype=bool)
+            reward, feasible, target_met = scores
+        else:  # an invalid design's observation: the latest valid one's so far
             valid = np.array([not r for r in reasons], dtype=bool)
             latest = np.maximum.accumulate(np.where(valid, np.cumsum(valid), 0))
             obs = np.concatenate((self._obs[None, :], obs))[latest]
+            reward = np.full(n, self.invalid_reward)
+            feasible, target_met = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+            reward[valid], feasible[valid], target_met[valid] = scores
         self._obs = obs[-1].copy() if n else self._obs
+        fidelity = getattr(self.evaluator, "fidelity_of", None)  # multi-fidelity: who answered
+        observers = list(self.__dict__.get("_observers", ()))
         records = []
-        for config, (metrics, reason) in zip(configs, outcomes, strict=True):
+        for i, (r, f, t, ok) in enumerate(zip(reward.tolist(), feasible.tolist(),
+                                              target_met.tolist(), valid.tolist(), strict=True)):
             self.evaluations += 1
-            extra: dict[str, Any] = {}
-            if fidelity is not None:  # multi-fidelity: which cost model answered
-                extra["fidelity"] = fidelity(config) if not reason else ""
-            if not reason:
-                assert metrics is not None
-                record = Evaluation(self.evaluations, config, metrics,
-                                    float(self.objective.reward(metrics)),
-                                    bool(self.objective.feasible(metrics)),
-                                    bool(self.objective.target_met(metrics)), True, share,
-                                    extra)
-            else:
-                record = Evaluation(self.evaluations, config, None, self.invalid_reward,
-                                    False, False, False, share, extra)
-            self.notify(record)
-            records.append(record)
+            extra = {} if fidelity is None else {"fidelity": fidelity(config_of(i)) if ok
+                                                 else ""}
+            evaluation = record(i, self.evaluations, r, f, t, ok, share, extra)
+            for observer in observers:
+                observer(evaluation)
+            records.append(evaluation)
         steps = self._steps + np.arange(1, n + 1)
         self._steps += n
-        return records, reasons, obs, steps >= self.max_steps
+        return records, obs, steps >= self.max_steps, (reward, feasible, target_met, valid)
 
     def _evaluate_valid(self, configs: list[dict[str, Any]]) -> list[tuple[Metrics | None, str]]:
         """``(metrics, "")`` per design, or ``(None, why)`` for one the evaluator refuses
@@ -263,6 +282,52 @@ class DesignEnv(EnvBase, gymnasium.Env):
     def design_point_view(self) -> DesignEnv:
         """A design-point env is its own design-point view."""
         return self
+
+
+class _RowsBatch:
+    """One :meth:`DesignEnv.step_rows` batch, the source of its records' dicts: configs
+    from the rows (all at once, on first need), metrics from the evaluated ``values``
+    (row ``at[i]`` of design ``i``; ``-1``: not evaluated) or from the evaluator's own
+    ``answers`` when it refused a design and each was evaluated alone."""
+
+    def __init__(self, space: Any, rows: np.ndarray, names: Sequence[str]) -> None:
+        self.space, self.rows, self.names = space, rows, names
+        self.values = np.empty((0, len(names)))
+        self.at: Sequence[int] = ()
+        self.answers: list[Metrics | None] | None = None
+        self._configs: list[dict[str, Any]] | None = None
+
+    def configs(self) -> list[dict[str, Any]]:
+        if self._configs is None:
+            self._configs = self.space.from_rows(self.rows)
+        return self._configs
+
+    def config(self, i: int) -> dict[str, Any]:
+        return self.configs()[i]
+
+    def metrics(self, i: int) -> Metrics | None:
+        if self.answers is not None:
+            return self.answers[i]
+        j = self.at[i]
+        return None if j < 0 else dict(zip(self.names, self.values[j].tolist(), strict=True))
+
+
+class _Field(Sequence):
+    """One attribute of each record, read when asked (``step_rows``'s ``info`` lists)."""
+
+    def __init__(self, records: list[Evaluation], name: str) -> None:
+        self.records, self.name = records, name
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [getattr(r, self.name) for r in self.records[i]]
+        return getattr(self.records[i], self.name)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
 
 
 # --------------------------------------------------------------------------- action views

@@ -58,6 +58,18 @@ class Objective:
         """Whether a design meets the user's goal (objectives without a goal: never)."""
         return False
 
+    def score_rows(self, values: np.ndarray, names: Sequence[str]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``reward``, ``feasible`` and ``target_met`` of designs given as rows of metric
+        values (columns ``names``), as arrays: the per-design methods on each row's dict.
+        Objectives whose reward is one formula override it with the same floats in one
+        array expression (a batch of proxy answers then never becomes dicts)."""
+        scores = [(float(self.reward(m)), bool(self.feasible(m)), bool(self.target_met(m)))
+                  for m in (dict(zip(names, v, strict=True)) for v in values.tolist())]
+        reward, feasible, met = zip(*scores, strict=True) if scores else ((), (), ())
+        return (np.array(reward, dtype=np.float64), np.array(feasible, dtype=bool),
+                np.array(met, dtype=bool))
+
     def describe(self) -> dict[str, Any]:
         return {"kind": type(self).__name__}
 
@@ -111,6 +123,16 @@ class Optimize(Objective):
     def reward(self, metrics: Metrics) -> float:
         neg_sign, name, scale = self._terms
         return neg_sign * metrics[name] / scale
+
+    def score_rows(self, values: np.ndarray, names: Sequence[str]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if type(self).feasible is not Objective.feasible or \
+                type(self).target_met is not Objective.target_met:
+            return super().score_rows(values, names)
+        neg_sign, name, scale = self._terms
+        n = len(values)
+        return (neg_sign * np.asarray(values, dtype=np.float64)[:, names.index(name)] / scale,
+                np.ones(n, dtype=bool), np.zeros(n, dtype=bool))
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "optimize", "metric": self.spec.name, "direction": self.spec.direction,

@@ -435,6 +435,9 @@ class DesignSpace:
         self._by_name = {p.name: p for p in self.parameters}
         self._names = tuple(names)
         self._cardinalities = tuple(p.cardinality for p in self.parameters)
+        self._nvec = np.array(self._cardinalities, dtype=np.int64)
+        self._nvec.flags.writeable = False
+        self._finite = all(p.finite for p in self.parameters)
         self._grids = tuple(p.grid for p in self.parameters)
         self.constraints: tuple[Constraint, ...] = tuple(constraints)
         for c in self.constraints:
@@ -478,7 +481,7 @@ class DesignSpace:
 
     @property
     def finite(self) -> bool:
-        return all(p.finite for p in self.parameters)
+        return self._finite
 
     @property
     def nvec(self) -> np.ndarray:
@@ -573,16 +576,23 @@ class DesignSpace:
         return {name: grid[i] for name, grid, i in zip(self._names, self._grids, index,
                                                         strict=True)}
 
-    def from_rows(self, rows: np.ndarray) -> list[dict[str, Any]]:
-        """:meth:`from_index` of each row of an ``(n, len(space))`` index matrix, with the
-        range checked for all rows at once (the first row off the grid raises, as
-        :meth:`from_index` would)."""
+    def check_rows(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` as an array, if it is an ``(n, len(space))`` index matrix on the grid;
+        otherwise :class:`InvalidDesignError` for the first row off it, as
+        :meth:`from_index` would say."""
         rows = np.asarray(rows)
         if rows.ndim != 2 or rows.shape[1] != len(self):
             raise InvalidDesignError(f"index rows must have shape (n, {len(self)}), "
                                      f"got {rows.shape}")
-        if not ((rows < self.nvec).all() and (rows >= 0).all()):
-            self.from_index(rows[np.argmin(((rows >= 0) & (rows < self.nvec)).all(axis=1))])
+        if not ((rows < self._nvec).all() and rows.min(initial=0) >= 0):
+            self.from_index(rows[np.argmin(((rows >= 0) & (rows < self._nvec)).all(axis=1))])
+        return rows
+
+    def from_rows(self, rows: np.ndarray) -> list[dict[str, Any]]:
+        """:meth:`from_index` of each row of an ``(n, len(space))`` index matrix, with the
+        range checked for all rows at once (the first row off the grid raises, as
+        :meth:`from_index` would)."""
+        rows = self.check_rows(rows)
         names, grids = self._names, self._grids
         return [dict(zip(names, map(operator.getitem, grids, r), strict=True))
                 for r in rows.astype(np.int64).tolist()]

@@ -175,6 +175,41 @@ def test_step_rows_is_step_batch_on_the_rows_configs():
     assert envs[0].unwrapped.evaluations == envs[1].unwrapped.evaluations == 12
 
 
+def test_step_rows_records_build_their_dicts_only_when_read():
+    """Observers get every record at once, but a config is built from the rows (one
+    ``from_rows`` per batch) and a metrics dict from the values only when someone reads
+    them; a record then equals, and pickles as, the plain ``Evaluation`` ``step_batch``
+    gives for the same design."""
+    import pickle
+
+    from archgym.contract import Evaluation
+
+    envs = [free_env() for _ in range(2)]
+    seen = [_records(e) for e in envs]
+    for e in envs:
+        e.reset(seed=0)
+    builds = []
+    inner = FREE.from_rows
+    rows = np.random.default_rng(4).integers(0, FREE.nvec, size=(5, len(FREE)))
+    base = envs[1].unwrapped
+    base.space = type("Spy", (), {"from_rows": lambda self, r: builds.append(1) or inner(r),
+                                  "check_rows": lambda self, r: FREE.check_rows(r),
+                                  "constraints": ()})()
+    _, reward, _, _, info = base.step_rows(rows)
+    assert len(seen[1]) == 5 and builds == []
+    assert [e.reward for e in seen[1]] == reward.tolist()
+    assert all(e._metrics is e._UNSET for e in seen[1])
+    plain = envs[0].unwrapped.step_batch([FREE.from_index(r) for r in rows])
+    for e in seen[0]:
+        e.wall_seconds = 0.0
+    for e in seen[1]:
+        e.wall_seconds = 0.0
+    assert seen[1] == seen[0] and builds == [1]  # read now: one build for the batch
+    assert info["config"][2] == plain[2][4]["config"] and len(info["metrics"]) == 5
+    again = pickle.loads(pickle.dumps(seen[1][3]))
+    assert type(again) is Evaluation and again == seen[0][3]
+
+
 def test_step_rows_refuses_rows_off_the_grid_before_any_step():
     env = gymnasium.make("archgym/Toy-v0")
     env.reset(seed=0)

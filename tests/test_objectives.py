@@ -81,3 +81,20 @@ def test_hypervolume_matches_monte_carlo():
 def test_multi_objective_costs():
     mo = MultiObjective([LAT, THR])
     assert mo.costs({"latency": 20.0, "throughput": 4.0}).tolist() == [2.0, -2.0]
+
+
+@pytest.mark.parametrize("obj", [
+    Optimize(LAT), Optimize(THR), WeightedSum({"latency": 1.0, "throughput": 0.5}, [LAT, THR]),
+    Target({"latency": 30.0, "throughput": 3.0}),
+    Constrained(Optimize(LAT), {"throughput": (">=", 2.5)})], ids=lambda o: type(o).__name__)
+def test_score_rows_is_each_designs_score_bit_for_bit(obj):
+    """The batch form (what ``DesignEnv.step_rows`` uses) gives the floats the per-design
+    methods give, on values spanning several orders of magnitude."""
+    rng = np.random.default_rng(7)
+    values = np.exp(rng.normal(2.0, 2.0, size=(200, 2)))
+    reward, feasible, met = obj.score_rows(values, ("latency", "throughput"))
+    dicts = [{"latency": a, "throughput": b} for a, b in values.tolist()]
+    assert reward.tolist() == [obj.reward(d) for d in dicts]
+    assert feasible.tolist() == [obj.feasible(d) for d in dicts]
+    assert met.tolist() == [obj.target_met(d) for d in dicts]
+    assert obj.score_rows(values[:0], ("latency", "throughput"))[0].shape == (0,)

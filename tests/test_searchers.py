@@ -157,6 +157,41 @@ def test_no_design_is_proposed_twice_while_new_ones_remain(name):
     assert len({SPACE.key(c) for c in configs}) == 150
 
 
+@pytest.mark.parametrize("space", [SPACE, DesignSpace(list(SPACE.parameters))],
+                         ids=["constrained", "free"])
+def test_ga_hands_out_bred_children_as_memo_fresh_row_decides(space, monkeypatch):
+    """``ask_rows`` (children by block, keys made per block) takes the decisions
+    ``Memo.fresh_row`` takes child by child: a GA copied mid-run proposes the same rows
+    either way, across generations and on until the toy space (336 designs) runs out, so
+    that every bred child was proposed before and the 64-try fallback decides (the GA
+    without constraints runs through ``_children``, with them through ``fresh_row``)."""
+    import copy
+
+    from agents.memo import Memo
+
+    fallbacks = []
+    inner = Memo.random_new_row
+    monkeypatch.setattr(Memo, "random_new_row",
+                        lambda self, *a, **k: fallbacks.append(1) or inner(self, *a, **k))
+    ga = agents.make("ga", space, seed=3, population_size=6, elite=1)
+    rng = np.random.default_rng(0)
+    for _ in range(80):  # about 400 proposals
+        twin = copy.deepcopy(ga)
+        rows = ga.ask_rows(ga.batch_limit())
+        ref = np.array([twin.memo.fresh_row(twin._draw, twin.rng)
+                        for _ in range(twin.batch_limit())])
+        assert np.array_equal(rows, ref) and twin.rng.random() == ga.rng.random()
+        ga.tell_rows(rows, -rng.random(len(rows)), np.ones(len(rows), bool))
+    assert ga.generation > 50 and len(fallbacks) > 10
+
+
+def test_row_keys_are_each_rows_bytes():
+    from agents.memo import row_keys
+
+    rows = np.random.default_rng(1).integers(0, 9, size=(7, 4))
+    assert row_keys(rows) == [r.astype(np.int64).tobytes() for r in rows]
+
+
 def test_ga_mutation_respects_parameter_kinds():
     """Children of a one-design population (no crossover to hide behind) with every gene
     mutated: a categorical gene always changes, to each other choice about equally often;

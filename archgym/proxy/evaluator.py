@@ -45,6 +45,7 @@ class ProxyEvaluator(Evaluator):
                  cache_size: int = 4096) -> None:
         super().__init__(cache_size)
         self.proxy = proxy
+        self._order: list[int] | None = None
         if reference is not None:
             proxy.check(space=reference.space, workload=reference.workload,
                         metrics=reference.metric_names)
@@ -76,11 +77,12 @@ class ProxyEvaluator(Evaluator):
         """Index rows (on the grid, as :meth:`DesignEnv.step_rows` checks them) straight to
         features by table look-ups and one model call, on a finite space without
         constraints; the same numbers as :meth:`evaluate_batch` (tested)."""
+        if self._order is None:  # the proxy's columns in the env's metric order
+            self._order = [self.proxy.metrics.index(n) for n in self.metric_names]
         if self.space.constraints or not self.space.finite:
             return super().evaluate_rows(rows)
         self.calls += len(rows)
-        order = [self.proxy.metrics.index(n) for n in self.metric_names]
-        return self.proxy.predict_matrix(self.proxy.encoder.encode_index(rows))[0][:, order]
+        return self.proxy.predict_matrix(self.proxy.encoder.encode_index(rows))[0][:, self._order]
 
 
 
