@@ -65,6 +65,17 @@ def test_quickscorer_matches_the_walk(fitted, rows):
     assert np.array_equal(k.sums(nan_rows)[:, :, 0], ref)
 
 
+@pytest.mark.parametrize(("leaves", "dtype"), [(31, np.uint32), (48, np.uint64)])
+def test_quickscorer_masks_fit_the_leaves(rows, leaves, dtype):
+    """Trees of up to 32 leaves keep their leaf sets in 32 bits (half the memory a row's
+    ANDs stream through), larger ones in 64; both bit for bit LightGBM's."""
+    X, Y = _data(400, 2)
+    m = make_model("gbt", seed=0, n_estimators=30, members=1, num_leaves=leaves,
+                   min_child_samples=2).fit(X, Y)
+    assert m.kernel.qs is not None and m.kernel.qs[3].dtype == dtype
+    assert np.array_equal(m.predict(rows)[0], m.library_predict(rows)[0])
+
+
 def test_lightgbm_zero_as_missing_splits_follow_lightgbm(rows):
     X, Y = _data(160, 0)
     m = make_model("gbt", seed=1, n_estimators=30, members=1, zero_as_missing=True).fit(X, Y)
@@ -100,6 +111,21 @@ def test_gp_kernel_matches_sklearn_to_float64_rounding(fitted, rows):
         assert np.all(np.abs(mean[:, j] - ref_mean[:, j]) <= bound)
         assert np.all(np.abs(std[:, j] ** 2 - ref_std[:, j] ** 2) <= 1e-6 * p["diag"])
     assert not np.allclose(mean, mean + 1e-3)  # the bound is far below the model's scale
+
+
+def test_gp_means_in_one_call_are_the_per_gp_path_bit_for_bit(fitted, rows):
+    """The stacked one-call mean (the proxy's path without std) and the per-GP path (the
+    one with std) give the same floats; a length scale off in one GP is seen."""
+    k = fitted["gp"].kernel
+    assert k.stacked is not None
+    fast, _ = k.predict(rows)
+    slow, _ = k.predict(rows, return_std=True)
+    assert np.array_equal(fast, slow)
+    k.stacked[1][2, 0] *= 1.001
+    try:
+        assert not np.array_equal(k.predict(rows)[0][:, 2], slow[:, 2])
+    finally:
+        k.stacked[1][2, 0] /= 1.001
 
 
 @pytest.mark.parametrize("kind", list(SMALL))

@@ -15,8 +15,9 @@ prediction does not depend on the batch it came in:
   dumped model (``Booster.dump_model`` prints thresholds and leaf values with 17
   significant digits, so they round-trip exactly) and follows its missing-value rules
   (``missing_type`` Zero / NaN go to ``default_left``). Small-tree ensembles (LightGBM)
-  are scored with QuickScorer bit masks instead of the walk. Sums run in the libraries'
-  order (trees in sequence from 0.0; sklearn divides the sum by the tree count), so
+  are scored with QuickScorer bit masks instead of the walk (32-bit masks for trees of
+  up to 32 leaves, LightGBM's default 31: half the memory a row streams through). Sums
+  run in the libraries' order (trees in sequence from 0.0; sklearn divides the sum by the tree count), so
   predictions are bit for bit those of ``RandomForestRegressor.predict`` and
   ``LGBMRegressor.predict``.
 - :class:`MLPKernel` (``mlp``): the trained float32 weights in a numba loop, in float32.
@@ -25,7 +26,8 @@ prediction does not depend on the batch it came in:
   on the standardised outputs).
 - :class:`GPKernel` (``gp``): the posterior mean ``k(x, X) @ alpha`` with the fitted
   Matern-5/2 x constant + white kernel (Rasmussen & Williams 2006, eqs. 2.25 and 4.17),
-  with the training inputs pre-divided by the length scales. The std comes from the
+  with the training inputs pre-divided by the length scales; without std, every output's
+  GP in one compiled call (a call per GP cost more than its arithmetic). The std comes from the
   stored Cholesky factor (eq. 2.26: ``k(x,x) - v.v`` with ``v = L^-1 k(X, x)``). scipy's
   ``cdist`` and BLAS sum in another order than this loop, so agreement with
   ``GaussianProcessRegressor.predict`` is to float64 rounding, not bit for bit (tested
@@ -42,7 +44,7 @@ import numpy as np
 
 #: bumped when a kernel's layout changes: a kernel saved with a proxy under another
 #: version is rebuilt from the model on load
-VERSION = 2
+VERSION = 3
 
 # LightGBM's kZeroThreshold: |x| <= this counts as zero for missing_type "Zero"
 LGB_ZERO = 1e-35
@@ -117,9 +119,9 @@ def _qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group, n_groups):
     feature it exceeds a threshold of, instead of a walk with a branch per node."""
     n, n_trees = X.shape[0], masks.shape[1]
     out = np.zeros((n, n_groups, 1))
-    live = np.empty(n_trees, np.uint64)
+    live = np.empty(n_trees, masks.dtype)
     for i in range(n):
-        live[:] = np.uint64(0xFFFFFFFFFFFFFFFF)
+        live[:] = masks[0]  # the first row fails no test: every leaf
         for f in range(feats.shape[0]):
             v = X[i, feats[f]]
             lo, hi = starts[f], starts[f + 1] - 1  # hi - lo thresholds of this feature
@@ -131,7 +133,7 @@ def _qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group, n_groups):
         for g in range(n_groups):  # a group's trees are contiguous: sum them in order
             acc = 0.0
             for t in range(group[g], group[g + 1]):
-                m = live[t]
+                m = np.uint64(live[t])
                 low = m & (~m + np.uint64(1))  # lowest set bit; its index by de Bruijn
                 k = DEBRUIJN[(low * np.uint64(DEBRUIJN_MUL)) >> np.uint64(58)]
                 acc += value[leaf_at[t] + k]
@@ -182,7 +184,10 @@ class TreeKernel:
         n_leaves = [int((t["feature"] < 0).sum()) for t in trees]
         if max(n_leaves) > 64 or (self.missing == 1).any() or self.value.shape[1] != 1:
             return None
-        dtype, full = np.uint64, (1 << 64) - 1
+        # a tree's leaves as bits: 32 of them fit half the memory, which a row's ANDs
+        # stream through (LightGBM's default trees have 31 leaves)
+        bits = 32 if max(n_leaves) <= 32 else 64
+        dtype, full = (np.uint32, np.uint64)[bits == 64], (1 << bits) - 1
         leaf_at = np.concatenate([[0], np.cumsum(n_leaves)[:-1]]).astype(np.int64)
         values = np.zeros((sum(n_leaves), 1))
         tests: dict[int, list[tuple[float, int, int]]] = {}  # feature -> (thr, tree, mask)
@@ -393,6 +398,30 @@ def _gp_cross(X, XsT, inv_ls, const):
     return K
 
 
+@numba.njit(cache=True)
+def _gp_means(X, XsT, inv_ls, const, alpha, y_std, y_mean):
+    """Posterior means ``(n, g)`` of ``g`` GPs stacked along the first axis, in one call:
+    per GP and row the floats of :func:`_gp_cross` then :func:`_rowwise_dot` (the same
+    operations in the same order), without a call and a temporary per GP."""
+    n, g, d, m = X.shape[0], XsT.shape[0], XsT.shape[1], XsT.shape[2]
+    out = np.empty((n, g))
+    s = np.empty(m)
+    for i in range(n):
+        for p in range(g):
+            s[:] = 0.0
+            for k in range(d):
+                xk = X[i, k] * inv_ls[p, k]
+                for j in range(m):
+                    diff = xk - XsT[p, k, j]
+                    s[j] += diff * diff
+            acc, c = 0.0, const[p]
+            for j in range(m):
+                r = math.sqrt(s[j]) * SQRT5
+                acc += c * ((1.0 + r + r * r / 3.0) * math.exp(-r)) * alpha[p, j]
+            out[i, p] = acc * y_std[p] + y_mean[p]
+    return out
+
+
 class GPKernel:
     """Posterior mean and std of fitted ``Constant * Matern(nu=2.5) + White`` GPs, one per
     output column."""
@@ -418,12 +447,21 @@ class GPKernel:
                 "alpha": np.ascontiguousarray(np.ravel(gp.alpha_)), "L": gp.L_,
                 "y_mean": float(np.ravel(gp._y_train_mean)[0]),
                 "y_std": float(np.ravel(gp._y_train_std)[0])})
+        # every GP's arrays stacked for :func:`_gp_means` (GPs fitted on the same rows)
+        self.stacked = None
+        if len({p["alpha"].size for p in self.parts}) == 1:
+            self.stacked = tuple(np.ascontiguousarray(np.stack([p[k] for p in self.parts]),
+                                                      dtype=np.float64)
+                                 for k in ("XsT", "inv_ls", "const", "alpha", "y_std",
+                                           "y_mean"))
 
     def predict(self, X: np.ndarray, return_std: bool = False
                 ) -> tuple[np.ndarray, np.ndarray | None]:
         from scipy.linalg import solve_triangular
 
         X = np.ascontiguousarray(X, dtype=np.float64)
+        if self.stacked is not None and not return_std:
+            return _gp_means(X, *self.stacked), None
         mean = np.empty((len(X), len(self.parts)))
         std = np.empty_like(mean) if return_std else None
         for j, p in enumerate(self.parts):
