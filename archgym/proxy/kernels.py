@@ -17,8 +17,8 @@ prediction does not depend on the batch it came in:
   (``missing_type`` Zero / NaN go to ``default_left``). Small-tree ensembles (LightGBM)
   are scored with QuickScorer bit masks instead of the walk (32-bit masks for trees of
   up to 32 leaves, LightGBM's default 31: half the memory a row streams through). Sums
-  run in the libraries' order (trees in sequence from 0.0; sklearn divides the sum by the tree count), so
-  predictions are bit for bit those of ``RandomForestRegressor.predict`` and
+  run in the libraries' order (trees in sequence from 0.0; sklearn divides the sum by
+  the tree count), so predictions are bit for bit those of ``RandomForestRegressor.predict`` and
   ``LGBMRegressor.predict``.
 - :class:`MLPKernel` (``mlp``): the trained float32 weights in a numba loop, in float32.
   torch's float32 GEMM sums in another order and uses its own vectorised ``exp``, so the
