@@ -406,8 +406,8 @@ def _gp_means(X, XsT, inv_ls, const, alpha, y_std, y_mean):
     n, g, d, m = X.shape[0], XsT.shape[0], XsT.shape[1], XsT.shape[2]
     out = np.empty((n, g))
     s = np.empty(m)
-    for i in range(n):
-        for p in range(g):
+    for p in range(g):  # GP by GP: its training inputs stay in cache over the rows
+        for i in range(n):
             s[:] = 0.0
             for k in range(d):
                 xk = X[i, k] * inv_ls[p, k]
