@@ -10,11 +10,12 @@ Prints one JSON object. What it does, all in one process on this machine:
    the compiled kernel on one encoded row (``model.predict``), ``Proxy.predict`` of one
    config dict (encode + kernel + back to metric units), ``ProxyEvaluator.evaluate`` (what
    an env step pays), and the library's own one-row predict (fewer calls) for reference.
-3. The same GA run (``--budget`` evaluations, seed ``--seed``) end to end through
-   :func:`archgym.runner.run` on the simulator env and on ``cost_model="proxy"`` envs, with
-   the batch ask/tell path (a GA generation per env call) and one design per call; wall
-   times and the share spent in the evaluator. A proxy run is timed ``--repeats`` times
-   and the median reported (every time listed); the simulator run once.
+3. The same GA run (``--budget`` evaluations, seed ``--seed``, ``--population``) end to
+   end through :func:`archgym.runner.run` on the simulator env and on
+   ``cost_model="proxy"`` envs, with the batch ask/tell path (a GA generation per env
+   call) and one design per call; wall times and the share spent in the evaluator. A
+   proxy run is timed ``--repeats`` times and the median reported (every time listed);
+   the simulator run once.
 4. The simulator on the full shipped trace: ``--full-designs`` designs timed and the
    20,000-evaluation run extrapolated linearly (evaluator time per design x budget plus the
    simulator run's non-evaluator time); said so in the JSON (``extrapolated``).
@@ -102,7 +103,7 @@ def ga_once(env_kwargs: dict, args, batch: bool) -> dict:
 
     env = registry.make(ENV_ID, **env_kwargs)
     base = env.unwrapped
-    ga = agents.make("ga", base.space, seed=args.seed)
+    ga = agents.make("ga", base.space, seed=args.seed, population_size=args.population)
     # batched, the GA's designs travel as index rows (ask_rows -> step_rows ->
     # evaluate_rows -> tell_rows); one at a time, as configs. The evaluator's entry points
     # on each path (reset evaluates through ``evaluate``), and where the rest of the loop
@@ -177,6 +178,8 @@ def main() -> None:
     ap.add_argument("--full-designs", type=int, default=20,
                     help="designs simulated on the full trace to extrapolate its run")
     ap.add_argument("--top", type=int, default=5, help="designs re-simulated per proxy run")
+    ap.add_argument("--population", type=int, default=20,
+                    help="the GA's population (its default 20: 18 new designs a generation)")
     ap.add_argument("--repeats", type=int, default=5,
                     help="proxy GA runs timed (the median is reported; the simulator's once)")
     ap.add_argument("--cache", default=str(ROOT / "runs" / "proxy_loop"))
@@ -184,7 +187,8 @@ def main() -> None:
 
     out: dict = {"machine": machine(), "load_avg_before": [round(x, 2) for x in
                                                           os.getloadavg()],
-                 "env": ENV_ID, "searcher": "ga (defaults: population 20, elite 2)",
+                 "env": ENV_ID,
+                 "searcher": f"ga (population {args.population}, elite 2: its default)",
                  "budget": args.budget, "seed": args.seed, "seeds": 1,
                  "trace_length": args.trace_length, "workload": args.workload,
                  "repetitions": {"simulator_ga_runs": 1, "proxy_ga_runs": args.repeats,
