@@ -151,13 +151,8 @@ class DesignEnv(EnvBase, gymnasium.Env):
         good = [m for m, r in outcomes if not r]
         observed = np.array([[m[s.name] for s in self.observation_specs] for m in good],
                             dtype=np.float64).reshape(len(good), len(self.observation_specs))
-        obj = self.objective
-        scores = tuple(np.array(x) for x in zip(
-            *[(float(obj.reward(m)), bool(obj.feasible(m)), bool(obj.target_met(m)))
-              for m in good],
-            strict=True)) or (np.empty(0),) * 3
         records, obs, truncated, _ = self._settle(
-            reasons, observed, scores, start, checked.__getitem__,
+            reasons, observed, self.objective.score(good), start, checked.__getitem__,
             lambda i, step, *rest: Evaluation(step, checked[i], metrics[i], *rest))
         return [(o, e.reward, False, t, {
                     "config": e.config, "metrics": e.metrics, "reward": e.reward,

@@ -58,17 +58,20 @@ class Objective:
         """Whether a design meets the user's goal (objectives without a goal: never)."""
         return False
 
-    def score_rows(self, values: np.ndarray, names: Sequence[str]
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``reward``, ``feasible`` and ``target_met`` of designs given as rows of metric
-        values (columns ``names``), as arrays: the per-design methods on each row's dict.
-        Objectives whose reward is one formula override it with the same floats in one
-        array expression (a batch of proxy answers then never becomes dicts)."""
+    def score(self, metrics: Sequence[Metrics]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``reward``, ``feasible`` and ``target_met`` of several designs, as arrays."""
         scores = [(float(self.reward(m)), bool(self.feasible(m)), bool(self.target_met(m)))
-                  for m in (dict(zip(names, v, strict=True)) for v in values.tolist())]
+                  for m in metrics]
         reward, feasible, met = zip(*scores, strict=True) if scores else ((), (), ())
         return (np.array(reward, dtype=np.float64), np.array(feasible, dtype=bool),
                 np.array(met, dtype=bool))
+
+    def score_rows(self, values: np.ndarray, names: Sequence[str]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`score` of designs given as rows of metric values (columns ``names``).
+        Objectives whose reward is one formula override it with the same floats in one
+        array expression (a batch of proxy answers then never becomes dicts)."""
+        return self.score([dict(zip(names, v, strict=True)) for v in values.tolist()])
 
     def describe(self) -> dict[str, Any]:
         return {"kind": type(self).__name__}
