@@ -144,8 +144,7 @@ class DesignEnv(EnvBase, gymnasium.Env):
                 reasons.append(str(e))
         answers = self._evaluate_valid([c for c, r in zip(checked, reasons, strict=True)
                                         if not r])
-        answered = iter(answers)
-        outcomes = [next(answered) if not r else (None, r) for r in reasons]
+        outcomes = _outcomes(reasons, answers)
         reasons = [r for _, r in outcomes]
         metrics = [m for m, _ in outcomes]
         good = [m for m, r in outcomes if not r]
@@ -186,9 +185,8 @@ class DesignEnv(EnvBase, gymnasium.Env):
         try:
             batch.values = self.evaluator.evaluate_rows(rows[ok].astype(np.int64))
         except InvalidDesignError:  # one refused design: each on its own, as step_batch
-            answers = iter(self._evaluate_valid([batch.config(i) for i in np.flatnonzero(ok)]))
-            outcomes = [next(answers) if good else (None, r) for good, r in zip(ok, reasons,
-                                                                                  strict=True)]
+            outcomes = _outcomes(reasons, self._evaluate_valid([batch.config(i) for i in
+                                                                np.flatnonzero(ok)]))
             reasons = [r for _, r in outcomes]
             batch.answers = [m for m, _ in outcomes]
             batch.values = np.array([[m[k] for k in batch.names] for m, r in outcomes if not r],
@@ -239,7 +237,6 @@ class DesignEnv(EnvBase, gymnasium.Env):
             reward[valid], feasible[valid], target_met[valid] = scores
         self._obs = obs[-1].copy() if n else self._obs
         fidelity = getattr(self.evaluator, "fidelity_of", None)  # multi-fidelity: who answered
-        observers = list(self.__dict__.get("_observers", ()))
         records = []
         for i, (r, f, t, ok) in enumerate(zip(reward.tolist(), feasible.tolist(),
                                               target_met.tolist(), valid.tolist(), strict=True)):
@@ -247,8 +244,7 @@ class DesignEnv(EnvBase, gymnasium.Env):
             extra = {} if fidelity is None else {"fidelity": fidelity(config_of(i)) if ok
                                                  else ""}
             evaluation = record(i, self.evaluations, r, f, t, ok, share, extra)
-            for observer in observers:
-                observer(evaluation)
+            self.notify(evaluation)
             records.append(evaluation)
         steps = self._steps + np.arange(1, n + 1)
         self._steps += n
@@ -277,6 +273,14 @@ class DesignEnv(EnvBase, gymnasium.Env):
     def design_point_view(self) -> DesignEnv:
         """A design-point env is its own design-point view."""
         return self
+
+
+def _outcomes(reasons: list[str], answers: list[tuple[Metrics | None, str]]
+              ) -> list[tuple[Metrics | None, str]]:
+    """``(metrics, why invalid)`` per design: ``(None, reason)`` where ``reasons`` has one,
+    otherwise the evaluator's next answer (its metrics, or ``None`` and its refusal)."""
+    answered = iter(answers)
+    return [next(answered) if not r else (None, r) for r in reasons]
 
 
 class _RowsBatch:
