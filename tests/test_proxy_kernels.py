@@ -76,6 +76,17 @@ def test_quickscorer_masks_fit_the_leaves(rows, leaves, dtype):
     assert np.array_equal(m.predict(rows)[0], m.library_predict(rows)[0])
 
 
+def test_many_members_average_in_the_librarys_order(rows):
+    """Nine members: the mean adds them left to right like the per-member stack's mean
+    (numpy's mean over a contiguous axis sums pairwise from 8 terms on, other floats)."""
+    X, Y = _data(200, 3)
+    m = make_model("gbt", seed=2, n_estimators=15, members=9).fit(X, Y)
+    assert np.array_equal(m.predict(rows)[0], m.library_predict(rows)[0])
+    nan_rows = rows[:7].copy()
+    nan_rows[:, 5] = np.nan  # the walk's path averages the same way
+    assert np.array_equal(m.predict(nan_rows)[0], m.library_predict(nan_rows)[0])
+
+
 def test_lightgbm_zero_as_missing_splits_follow_lightgbm(rows):
     X, Y = _data(160, 0)
     m = make_model("gbt", seed=1, n_estimators=30, members=1, zero_as_missing=True).fit(X, Y)

@@ -18,8 +18,9 @@ prediction does not depend on the batch it came in:
   are scored with QuickScorer bit masks instead of the walk (32-bit masks for trees of
   up to 32 leaves, LightGBM's default 31: half the memory a row streams through). Sums
   run in the libraries' order (trees in sequence from 0.0; sklearn divides the sum by
-  the tree count), so predictions are bit for bit those of ``RandomForestRegressor.predict`` and
-  ``LGBMRegressor.predict``.
+  the tree count; a LightGBM proxy's members are averaged left to right, in the same
+  compiled call as their sums), so predictions are bit for bit those of
+  ``RandomForestRegressor.predict`` and ``LGBMRegressor.predict``.
 - :class:`MLPKernel` (``mlp``): the trained float32 weights in a numba loop, in float32.
   torch's float32 GEMM sums in another order and uses its own vectorised ``exp``, so the
   two agree to float32 rounding, not bit for bit (tested: ``|diff| <= 1e-5 * (1 + |y|)``
@@ -41,6 +42,7 @@ from typing import Any
 
 import numba
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 #: bumped when a kernel's layout changes: a kernel saved with a proxy under another
 #: version is rebuilt from the model on load
@@ -102,23 +104,17 @@ def _tree_leaves(X, roots, nodes, missing, default_left, check_missing, value):
     return out
 
 
-# index of the single set bit b of a uint64: DEBRUIJN[(b * DEBRUIJN_MUL) >> 58]
-DEBRUIJN_MUL = 0x03F79D71B4CB0A89
-DEBRUIJN = np.zeros(64, np.int64)
-for _k in range(64):
-    DEBRUIJN[(((1 << _k) * DEBRUIJN_MUL) & ((1 << 64) - 1)) >> 58] = _k
-
-
 @numba.njit(cache=True)
-def _qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group, n_groups):
-    # ``group``: first tree of each group, then the tree count (``n_groups + 1`` entries)
+def _qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group):
+    # ``group``: first tree of each group, then the tree count
     """QuickScorer (Lucchese et al., SIGIR 2015): a tree's exit leaf is the leftmost leaf
     not in the left subtree of any node whose test fails. ``masks[starts[f] + r]`` holds,
     per tree, the leaves left after the failed tests of feature ``feats[f]``'s ``r``
     smallest thresholds (``bounds`` per feature), so a row costs one AND per tree and
-    feature it exceeds a threshold of, instead of a walk with a branch per node."""
-    n, n_trees = X.shape[0], masks.shape[1]
-    out = np.zeros((n, n_groups, 1))
+    feature it exceeds a threshold of, instead of a walk with a branch per node.
+    ``(n, groups)``: each group's trees summed in order from 0.0."""
+    n, n_trees, n_groups = X.shape[0], masks.shape[1], group.shape[0] - 1
+    out = np.empty((n, n_groups))
     live = np.empty(n_trees, masks.dtype)
     for i in range(n):
         live[:] = masks[0]  # the first row fails no test: every leaf
@@ -132,13 +128,32 @@ def _qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group, n_groups):
                     live[t] &= row[t]
         for g in range(n_groups):  # a group's trees are contiguous: sum them in order
             acc = 0.0
-            for t in range(group[g], group[g + 1]):
-                m = np.uint64(live[t])
-                low = m & (~m + np.uint64(1))  # lowest set bit; its index by de Bruijn
-                k = DEBRUIJN[(low * np.uint64(DEBRUIJN_MUL)) >> np.uint64(58)]
-                acc += value[leaf_at[t] + k]
-            out[i, g, 0] = acc
+            for t in range(group[g], group[g + 1]):  # the exit leaf: lowest live bit
+                acc += value[leaf_at[t] + trailing_zeros(live[t])]
+            out[i, g] = acc
     return out
+
+
+@numba.njit(cache=True)
+def run_means(S, size):
+    """``(n, groups // size)``: the mean of each run of ``size`` consecutive columns, added
+    left to right then divided, numpy's order for a mean over a strided axis (its
+    contiguous-axis mean sums pairwise from 8 terms on)."""
+    n, m = S.shape[0], S.shape[1] // size
+    out = np.empty((n, m))
+    for i in range(n):
+        for j in range(m):
+            acc = S[i, j * size]
+            for k in range(j * size + 1, (j + 1) * size):
+                acc += S[i, k]
+            out[i, j] = acc / size
+    return out
+
+
+@numba.njit(cache=True)
+def _qs_means(X, feats, bounds, starts, masks, leaf_at, value, group, size):
+    """:func:`run_means` of :func:`_qs_sums` in one call (a proxy's one-row path)."""
+    return run_means(_qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group), size)
 
 
 class TreeKernel:
@@ -238,13 +253,29 @@ class TreeKernel:
             X = X.astype(np.float32)
         return np.ascontiguousarray(X, dtype=np.float64)
 
+    def _qs_rows(self, X: np.ndarray) -> np.ndarray | None:
+        """``X`` as the QuickScorer path reads it, or None where it does not apply (no
+        tables; a NaN, which takes the walk's missing-value rules)."""
+        if self.qs is None:
+            return None
+        X = self._x(X)
+        return None if np.isnan(X).any() else X
+
     def sums(self, X: np.ndarray) -> np.ndarray:
         """``(n, groups, outputs)``: each group's sum of leaf values."""
-        if self.qs is not None:
-            X = self._x(X)
-            if not np.isnan(X).any():
-                return _qs_sums(X, *self.qs, self._group_starts, self.n_groups)
+        Xq = self._qs_rows(X)
+        if Xq is not None:
+            return _qs_sums(Xq, *self.qs, self._group_starts)[:, :, None]
         return self.walk_sums(X)
+
+    def group_means(self, X: np.ndarray, size: int) -> np.ndarray:
+        """``(n, groups // size)`` for a single-output ensemble: the mean of each run of
+        ``size`` consecutive groups' sums (a LightGBM proxy's members), in one compiled
+        call on the QuickScorer path."""
+        Xq = self._qs_rows(X)
+        if Xq is not None:
+            return _qs_means(Xq, *self.qs, self._group_starts, size)
+        return run_means(self.walk_sums(X)[:, :, 0], size)
 
     def walk_sums(self, X: np.ndarray) -> np.ndarray:
         """:meth:`sums` by walking every tree (the reference the QuickScorer path is

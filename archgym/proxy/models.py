@@ -133,9 +133,9 @@ class BoostingModel(Model):
                                          for b in members])
 
     def predict(self, X, return_std=False):
-        sums = self.kernel.sums(X)[:, :, 0]  # (n, metrics * members), metric-major
         if not return_std:  # the members' mean, summed in their order as below
-            return sums.reshape(len(sums), len(self.boosters), -1).mean(axis=2), None
+            return self.kernel.group_means(X, len(self.boosters[0])), None
+        sums = self.kernel.sums(X)[:, :, 0]  # (n, metrics * members), metric-major
         per = np.stack([sums[:, j * len(m):(j + 1) * len(m)]
                         for j, m in enumerate(self.boosters)], axis=2)
         return per.mean(axis=1), (per.std(axis=1) if return_std else None)
