@@ -10,7 +10,8 @@ Prints one JSON object. What it does, all in one process on this machine:
    the compiled kernel on one encoded row (``model.predict``), ``Proxy.predict`` of one
    config dict (encode + kernel + back to metric units), ``ProxyEvaluator.evaluate`` (what
    an env step pays), and the library's own one-row predict (fewer calls) for reference.
-3. The same GA run (``--budget`` evaluations, seed ``--seed``, ``--population``) end to
+3. The same GA run (``--budget`` evaluations, seed ``--seed``, ``--population``,
+   episodes of ``--max-steps``) end to
    end through :func:`archgym.runner.run` on the simulator env and on
    ``cost_model="proxy"`` envs, with the batch ask/tell path (a GA generation per env
    call) and one design per call; wall times and the share spent in the evaluator. A
@@ -180,6 +181,9 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=5, help="designs re-simulated per proxy run")
     ap.add_argument("--population", type=int, default=20,
                     help="the GA's population (its default 20: 18 new designs a generation)")
+    ap.add_argument("--max-steps", type=int, default=None,
+                    help="the GA runs' episode length (DRAM-v0's default: 100 steps; the "
+                         "runner splits a generation where an episode ends and resets)")
     ap.add_argument("--repeats", type=int, default=5,
                     help="proxy GA runs timed (the median is reported; the simulator's once)")
     ap.add_argument("--cache", default=str(ROOT / "runs" / "proxy_loop"))
@@ -190,6 +194,7 @@ def main() -> None:
                  "env": ENV_ID,
                  "searcher": f"ga (population {args.population}, elite 2: its default)",
                  "budget": args.budget, "seed": args.seed, "seeds": 1,
+                 "max_steps": args.max_steps or "DRAM-v0's default",
                  "trace_length": args.trace_length, "workload": args.workload,
                  "repetitions": {"simulator_ga_runs": 1, "proxy_ga_runs": args.repeats,
                                  "latency_calls": args.latency_calls,
@@ -247,9 +252,10 @@ def main() -> None:
     out["simulator_one_design_us"] = round(1e6 / sim_rate, 1)
 
     # 3. GA runs
-    runs = {"simulator": ga_run(kw, args, batch=True)}
+    gk = kw if args.max_steps is None else {**kw, "max_steps": args.max_steps}
+    runs = {"simulator": ga_run(gk, args, batch=True)}
     for kind, path in proxies.items():
-        pk = {**kw, "cost_model": "proxy", "proxy": str(path)}
+        pk = {**gk, "cost_model": "proxy", "proxy": str(path)}
         runs[f"proxy-{kind}"] = ga_run(pk, args, batch=True, repeats=args.repeats)
         runs[f"proxy-{kind}-one-at-a-time"] = ga_run(pk, args, batch=False,
                                                      repeats=args.repeats)
