@@ -107,6 +107,47 @@ def test_mlp_kernel_matches_torch_to_float32_rounding(fitted, rows):
     assert not np.all(np.abs(off - ref) <= 1e-5 * (1 + np.abs(ref)))
 
 
+@pytest.mark.parametrize("d_in", [1, 4, 21, 128])
+def test_mlp_layer_sums_each_output_in_input_order(d_in):
+    """Four inputs per pass, but each output's float32 sum is bias + w_0 x_0 + w_1 x_1 + ...
+    left to right, bit for bit (any input count, remainders included)."""
+    from archgym.proxy.kernels import _linear
+
+    rng = np.random.default_rng(d_in)
+    W = rng.standard_normal((d_in, 64)).astype(np.float32)
+    x = rng.standard_normal(d_in).astype(np.float32)
+    bias = rng.standard_normal(64).astype(np.float32)
+    out = np.empty(64, np.float32)
+    _linear(x, W, bias, d_in, 64, out)
+    ref = bias.copy()
+    for k in range(d_in):
+        ref = ref + W[k] * x[k]
+    assert np.array_equal(out, ref)
+
+
+def test_mlp_silu_exp_is_within_one_float32_ulp():
+    """The Cephes exp in the MLP's SiLU: within one float32 ulp of float64 exp over its
+    range, and SiLU's limits at both ends (a wrong coefficient or range step fails)."""
+    from archgym.proxy.kernels import _silu
+
+    x = np.linspace(-88.0, 88.0, 400_001).astype(np.float32)
+    b = -x
+    a, poly = np.empty_like(b), np.empty_like(b)
+    bits = np.empty(len(b), np.int32)
+    _silu(b, len(b), a, poly, bits, bits.view(np.float32))
+    exact = np.exp(x.astype(np.float64))
+    normal = exact > np.finfo(np.float32).tiny
+    got = (poly * bits.view(np.float32)).astype(np.float64)
+    assert np.all(np.abs(got - exact)[normal] <= np.spacing(exact[normal].astype(np.float32)))
+    silu = b.astype(np.float64) / (1.0 + exact)
+    assert np.all(np.abs(a - silu) <= 4e-7 * np.abs(silu) + 1e-37)
+    far = np.array([-1e4, -100.0, 100.0, 1e4], np.float32)
+    out = np.empty_like(far)
+    scratch = np.empty(4, np.int32)
+    _silu(far, 4, out, np.empty_like(far), scratch, scratch.view(np.float32))
+    assert out[2] == 100.0 and out[3] == 1e4 and abs(out[0]) < 1e-30 and abs(out[1]) < 1e-30
+
+
 def test_gp_kernel_matches_sklearn_to_float64_rounding(fitted, rows):
     """k(x, X) @ alpha summed in another order: the difference is bounded by the rounding
     error of that sum, ``n eps sum |k_j alpha_j|`` (alpha is large where the GP is almost
