@@ -165,6 +165,21 @@ def test_gp_kernel_matches_sklearn_to_float64_rounding(fitted, rows):
     assert not np.allclose(mean, mean + 1e-3)  # the bound is far below the model's scale
 
 
+def test_gp_matern_factor_is_numpys_to_a_few_ulps():
+    """The GP kernels' Matern-5/2 factor with the Cephes exp against numpy's float64 exp,
+    from r = 0 (exactly const) to where exp(-r) nears the float64 range's end."""
+    from archgym.proxy.kernels import SQRT5, _matern
+
+    r = np.concatenate([[0.0], np.geomspace(1e-12, 700.0, 200_001)])
+    s = (r / SQRT5) ** 2
+    out, bits = np.empty_like(s), np.empty(len(s), np.int64)
+    _matern(s, 2.5, out, bits, bits.view(np.float64))
+    rr = np.sqrt(s) * SQRT5
+    ref = 2.5 * ((1.0 + rr + rr * rr / 3.0) * np.exp(-rr))
+    assert out[0] == 2.5
+    assert np.all(np.abs(out - ref) <= 4 * np.finfo(float).eps * ref)
+
+
 def test_gp_means_in_one_call_are_the_per_gp_path_bit_for_bit(fitted, rows):
     """The stacked one-call mean (the proxy's path without std) and the per-GP path (the
     one with std) give the same floats; a length scale off in one GP is seen."""
