@@ -45,7 +45,6 @@ class ProxyEvaluator(Evaluator):
                  cache_size: int = 4096) -> None:
         super().__init__(cache_size)
         self.proxy = proxy
-        self._order: list[int] | None = None
         if reference is not None:
             proxy.check(space=reference.space, workload=reference.workload,
                         metrics=reference.metric_names)
@@ -54,6 +53,8 @@ class ProxyEvaluator(Evaluator):
         else:
             self.space, self.metric_specs = proxy.space, proxy.metric_specs
             self.workload = str(proxy.meta.get("workload", ""))
+        # the proxy's columns in the env's metric order
+        self._order = [proxy.metrics.index(n) for n in self.metric_names]
 
     def _evaluate(self, config: Mapping[str, Any]) -> Metrics:
         return self._evaluate_many([config])[0]
@@ -77,8 +78,6 @@ class ProxyEvaluator(Evaluator):
         """Index rows (on the grid, as :meth:`DesignEnv.step_rows` checks them) straight to
         features by table look-ups and one model call, on a finite space without
         constraints; the same numbers as :meth:`evaluate_batch` (tested)."""
-        if self._order is None:  # the proxy's columns in the env's metric order
-            self._order = [self.proxy.metrics.index(n) for n in self.metric_names]
         if self.space.constraints or not self.space.finite:
             return super().evaluate_rows(rows)
         self.calls += len(rows)

@@ -108,13 +108,13 @@ def _tree_leaves(X, roots, nodes, missing, default_left, check_missing, value):
 
 @numba.njit(cache=True)
 def _qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group):
-    # ``group``: first tree of each group, then the tree count
     """QuickScorer (Lucchese et al., SIGIR 2015): a tree's exit leaf is the leftmost leaf
     not in the left subtree of any node whose test fails. ``masks[starts[f] + r]`` holds,
     per tree, the leaves left after the failed tests of feature ``feats[f]``'s ``r``
     smallest thresholds (``bounds`` per feature), so a row costs one AND per tree and
     feature it exceeds a threshold of, instead of a walk with a branch per node.
-    ``(n, groups)``: each group's trees summed in order from 0.0."""
+    ``(n, groups)``: each group's trees (``group``: the first tree of each, then the tree
+    count) summed in order from 0.0."""
     n, n_trees, n_groups = X.shape[0], masks.shape[1], group.shape[0] - 1
     out = np.empty((n, n_groups))
     live = np.empty(n_trees, masks.dtype)
@@ -137,7 +137,7 @@ def _qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group):
 
 
 @numba.njit(cache=True)
-def run_means(S, size):
+def _run_means(S, size):
     """``(n, groups // size)``: the mean of each run of ``size`` consecutive columns, added
     left to right then divided, numpy's order for a mean over a strided axis (its
     contiguous-axis mean sums pairwise from 8 terms on)."""
@@ -154,8 +154,8 @@ def run_means(S, size):
 
 @numba.njit(cache=True)
 def _qs_means(X, feats, bounds, starts, masks, leaf_at, value, group, size):
-    """:func:`run_means` of :func:`_qs_sums` in one call (a proxy's one-row path)."""
-    return run_means(_qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group), size)
+    """:func:`_run_means` of :func:`_qs_sums` in one call (a proxy's one-row path)."""
+    return _run_means(_qs_sums(X, feats, bounds, starts, masks, leaf_at, value, group), size)
 
 
 class TreeKernel:
@@ -277,7 +277,7 @@ class TreeKernel:
         Xq = self._qs_rows(X)
         if Xq is not None:
             return _qs_means(Xq, *self.qs, self._group_starts, size)
-        return run_means(self.walk_sums(X)[:, :, 0], size)
+        return _run_means(self.walk_sums(X)[:, :, 0], size)
 
     def walk_sums(self, X: np.ndarray) -> np.ndarray:
         """:meth:`sums` by walking every tree (the reference the QuickScorer path is
