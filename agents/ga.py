@@ -160,24 +160,34 @@ class GeneticAlgorithm(Searcher):
         self._next += 1
         return self._next - 1
 
-    def _children(self, m: int) -> list[np.ndarray]:
+    def _children(self, m: int) -> np.ndarray:
         """:meth:`Memo.fresh_row` of :meth:`_draw`, ``m`` times, for bred children in a
-        space without constraints: the same decisions, with the keys made per block."""
-        proposed, out, misses = self.memo.proposed, [], 0
-        while len(out) < m:
-            i = self._take()
-            if self._bred_keys[i] not in proposed:
-                proposed.add(self._bred_keys[i])
-                out.append(self._bred[i])
-                misses = 0
-                continue
-            misses += 1
-            if misses == Memo.TRIES:
-                row = self.memo.random_new_row(self.rng)
-                proposed.add(row.tobytes())
-                out.append(row)
-                misses = 0
-        return out
+        space without constraints: the same decisions, made by scanning each bred block's
+        keys in order (no call per child), the rows taken from the block in one index."""
+        proposed, pieces, got, misses = self.memo.proposed, [], 0, 0
+        size = self.hparams["population_size"]
+        while got < m:
+            if self._next == len(self._bred):
+                self._bred = self._breed(size)
+                self._bred_keys, self._next = row_keys(self._bred), 0
+            keys, i, taken = self._bred_keys, self._next, []
+            while i < len(keys) and got < m:
+                key, i = keys[i], i + 1
+                if key not in proposed:
+                    proposed.add(key)
+                    taken.append(i - 1)
+                    got, misses = got + 1, 0
+                    continue
+                misses += 1
+                if misses == Memo.TRIES:  # the block so far, then a random new design
+                    pieces.append(self._bred[taken])
+                    row = self.memo.random_new_row(self.rng)
+                    proposed.add(row.tobytes())
+                    pieces.append(row[None, :])
+                    taken, got, misses = [], got + 1, 0
+            self._next = i
+            pieces.append(self._bred[taken])
+        return np.concatenate(pieces)
 
     # ---- ask / tell (index rows are the native form; configs wrap them)
     def ask_rows(self, n: int) -> np.ndarray:
@@ -185,7 +195,7 @@ class GeneticAlgorithm(Searcher):
         would propose)."""
         n = max(1, n)
         if self.population and not self.space.constraints:
-            return np.array(self._children(n))
+            return self._children(n)
         return np.array([self.memo.fresh_row(self._draw, self.rng) for _ in range(n)])
 
     def ask(self) -> dict[str, Any]:
@@ -213,21 +223,28 @@ class GeneticAlgorithm(Searcher):
         self.memo.tell_rows(rows)
         rewards = np.asarray(rewards, dtype=np.float64)
         fit = np.where(np.asarray(valid, dtype=bool) & np.isfinite(rewards), rewards, -np.inf)
-        for row, f in zip(rows, fit.tolist(), strict=True):
-            self._offspring_told(row, f)
+        self._offspring_told(list(rows), fit.tolist())
 
     def _told(self, genes: np.ndarray, f: float) -> None:
         self.memo.tell_rows(genes[None, :])
-        self._offspring_told(genes, f)
+        self._offspring_told([genes], [f])
 
-    def _offspring_told(self, genes: np.ndarray, f: float) -> None:
-        self._offspring.append((genes, f))
+    def _offspring_told(self, genes: list[np.ndarray], fit: list[float]) -> None:
+        """Add told children in order; each time a generation is complete, the next one
+        is formed (the first from all of them, later ones from the ``elite`` best and the
+        offspring) and the children bred from the old one are discarded."""
         size, elite = self.hparams["population_size"], self.hparams["elite"]
-        if not self.population and len(self._offspring) >= size:
-            self.population, self._offspring = self._offspring, []
-            self._next, self._bred_from = len(self._bred), ()
-        elif self.population and len(self._offspring) >= size - elite:
-            ranked = sorted(self.population, key=lambda g: -g[1])  # stable: ties keep order
-            self.population = ranked[:elite] + self._offspring
+        while genes:
+            full = size - elite if self.population else size
+            need = full - len(self._offspring)
+            self._offspring.extend(zip(genes[:need], fit[:need], strict=True))
+            genes, fit = genes[need:], fit[need:]
+            if len(self._offspring) < full:
+                return
+            if self.population:
+                ranked = sorted(self.population, key=lambda g: -g[1])  # stable: ties keep order
+                self.population = ranked[:elite] + self._offspring
+                self.generation += 1
+            else:
+                self.population = self._offspring
             self._offspring, self._next, self._bred_from = [], len(self._bred), ()
-            self.generation += 1

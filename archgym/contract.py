@@ -341,8 +341,14 @@ class EnvBase:
         return unsubscribe
 
     def notify(self, evaluation: Evaluation) -> None:
-        for observer in list(self.__dict__.get("_observers", ())):
-            observer(evaluation)
+        self.notify_each((evaluation,))
+
+    def notify_each(self, evaluations: Sequence[Evaluation]) -> None:
+        """:meth:`notify` of each in order (a batch's records, in one call)."""
+        observers = self.__dict__.get("_observers", ())
+        for evaluation in evaluations:
+            for observer in list(observers):
+                observer(evaluation)
 
     # ---- the spec
     @property

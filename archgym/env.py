@@ -237,15 +237,14 @@ class DesignEnv(EnvBase, gymnasium.Env):
             reward[valid], feasible[valid], target_met[valid] = scores
         self._obs = obs[-1].copy() if n else self._obs
         fidelity = getattr(self.evaluator, "fidelity_of", None)  # multi-fidelity: who answered
-        records = []
-        for i, (r, f, t, ok) in enumerate(zip(reward.tolist(), feasible.tolist(),
-                                              target_met.tolist(), valid.tolist(), strict=True)):
-            self.evaluations += 1
-            extra = {} if fidelity is None else {"fidelity": fidelity(config_of(i)) if ok
-                                                 else ""}
-            evaluation = record(i, self.evaluations, r, f, t, ok, share, extra)
-            self.notify(evaluation)
-            records.append(evaluation)
+        first, self.evaluations = self.evaluations + 1, self.evaluations + n
+        records = [record(i, first + i, r, f, t, ok, share,
+                          {} if fidelity is None else {"fidelity": fidelity(config_of(i)) if ok
+                                                       else ""})
+                   for i, (r, f, t, ok) in enumerate(zip(reward.tolist(), feasible.tolist(),
+                                                         target_met.tolist(), valid.tolist(),
+                                                         strict=True))]
+        self.notify_each(records)
         steps = self._steps + np.arange(1, n + 1)
         self._steps += n
         return records, obs, steps >= self.max_steps, (reward, feasible, target_met, valid)

@@ -125,6 +125,16 @@ def test_mlp_layer_sums_each_output_in_input_order(d_in):
     assert np.array_equal(out, ref)
 
 
+def test_mlp_rows_in_fours_equal_each_row_alone(fitted, rows):
+    """Rows go through the layers four at a time (then the rest one by one): each row's
+    prediction is bit for bit the one it gets alone, whatever its place in the batch."""
+    kernel = fitted["mlp"].kernel
+    batch = kernel.predict(rows[:11])
+    alone = np.concatenate([kernel.predict(rows[i:i + 1]) for i in range(11)])
+    shifted = kernel.predict(rows[1:12])[:10]  # the same rows in other blocks of four
+    assert np.array_equal(batch, alone) and np.array_equal(shifted, alone[1:])
+
+
 def test_mlp_silu_exp_is_within_one_float32_ulp():
     """The Cephes exp in the MLP's SiLU: within one float32 ulp of float64 exp over its
     range, and SiLU's limits at both ends (a wrong coefficient or range step fails)."""

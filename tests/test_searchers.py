@@ -192,6 +192,24 @@ def test_row_keys_are_each_rows_bytes():
     assert row_keys(rows) == [r.astype(np.int64).tobytes() for r in rows]
 
 
+def test_ga_told_many_at_once_is_told_one_by_one():
+    """``tell_rows`` with more results than a generation holds forms each generation where
+    single tells would: the same populations, generation count and proposals after."""
+    rng = np.random.default_rng(2)
+    rows = np.array([SPACE.to_index(SPACE.sample(rng)) for _ in range(23)])
+    rewards = -rng.random(23)
+    batch, single = (agents.make("ga", SPACE, seed=5, population_size=6, elite=1)
+                     for _ in range(2))
+    batch.tell_rows(rows, rewards, np.ones(23, bool))
+    for row, r in zip(rows, rewards, strict=True):
+        single.tell_rows(row[None, :], np.array([r]), np.ones(1, bool))
+    assert batch.generation == single.generation == 3
+    assert [(g.tolist(), f) for g, f in batch.population] == \
+        [(g.tolist(), f) for g, f in single.population]
+    assert len(batch._offspring) == len(single._offspring) == 2
+    assert np.array_equal(batch.ask_rows(3), single.ask_rows(3))
+
+
 def test_ga_mutation_respects_parameter_kinds():
     """Children of a one-design population (no crossover to hide behind) with every gene
     mutated: a categorical gene always changes, to each other choice about equally often;
