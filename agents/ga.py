@@ -153,23 +153,24 @@ class GeneticAlgorithm(Searcher):
         return self._bred[i]
 
     def _take(self) -> int:
-        """The index in ``_bred`` of the next child, breeding a block when all are out."""
+        """The index in ``_bred`` of the next child."""
+        self._refill()
+        self._next += 1
+        return self._next - 1
+
+    def _refill(self) -> None:
+        """Breed a block of children (and their memo keys) when all are handed out."""
         if self._next == len(self._bred):
             self._bred = self._breed(self.hparams["population_size"])
             self._bred_keys, self._next = row_keys(self._bred), 0
-        self._next += 1
-        return self._next - 1
 
     def _children(self, m: int) -> np.ndarray:
         """:meth:`Memo.fresh_row` of :meth:`_draw`, ``m`` times, for bred children in a
         space without constraints: the same decisions, made by scanning each bred block's
         keys in order (no call per child), the rows taken from the block in one index."""
         proposed, pieces, got, misses = self.memo.proposed, [], 0, 0
-        size = self.hparams["population_size"]
         while got < m:
-            if self._next == len(self._bred):
-                self._bred = self._breed(size)
-                self._bred_keys, self._next = row_keys(self._bred), 0
+            self._refill()
             keys, i, taken = self._bred_keys, self._next, []
             while i < len(keys) and got < m:
                 key, i = keys[i], i + 1

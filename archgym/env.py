@@ -216,12 +216,13 @@ class DesignEnv(EnvBase, gymnasium.Env):
                 config_of: Callable[[int], dict[str, Any]],
                 record: Callable[..., Evaluation]
                 ) -> tuple[list[Evaluation], np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
-        """Take the steps of a batch and notify observers. ``reasons``: why each design is
-        invalid ("" if valid); ``observed`` and ``scores`` (reward, feasible, target_met):
-        of the valid designs, in order; ``record(i, step, reward, feasible, target_met,
-        valid, wall_seconds, extra)``: design ``i``'s record. Returns the records, the
-        observations (an invalid design's is the one before it), truncation flags and the
-        arrays of reward, feasible, target_met and valid."""
+        """Take the steps of a batch and notify observers (``evaluations`` already counts
+        the whole batch when they run; each record carries its own ``step``).
+        ``reasons``: why each design is invalid ("" if valid); ``observed`` and ``scores``
+        (reward, feasible, target_met): of the valid designs, in order; ``record(i, step,
+        reward, feasible, target_met, valid, wall_seconds, extra)``: design ``i``'s record.
+        Returns the records, the observations (an invalid design's is the one before it),
+        truncation flags and the arrays of reward, feasible, target_met and valid."""
         n = len(reasons)
         share = (time.perf_counter() - start) / max(n, 1)
         obs = self._observe_rows(observed)
