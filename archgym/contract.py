@@ -24,9 +24,11 @@ The protocol (:class:`ArchEnv`, written out in ``docs/env-contract.md``):
     A JSON-able dict that re-creates the env: ``id``, ``version``, ``kind``, ``kwargs`` (every
     constructor parameter, defaults included), ``workload`` and ``workload_hash``,
     ``cost_model`` and ``objective`` (resolved, e.g. default targets filled in).
-``subscribe(observer)``
+``subscribe(observer, batches=False)``
     ``observer(Evaluation)`` is called once per evaluation, whoever drives the env (a
-    searcher, an RL library, a wrapper); returns a function that unsubscribes.
+    searcher, an RL library, a wrapper); returns a function that unsubscribes. With
+    ``batches=True`` it is called once per env call with the call's :class:`Records`
+    instead (after the per-evaluation observers have seen each of them).
 ``evaluate(config)``
     The metrics of a design as logged in :attr:`Evaluation.config`, without stepping or
     notifying anyone (what ``archgym replay`` re-simulates).
@@ -54,10 +56,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
+import numpy as np
+
 from archgym.errors import ArchGymError
 from archgym.evaluator import Metrics, MetricSpec
 
 Observer = Callable[["Evaluation"], None]
+BatchObserver = Callable[["Records"], None]
 
 
 @dataclass(slots=True)
@@ -139,6 +144,54 @@ class RowEvaluation(Evaluation):
         return Evaluation, self._fields()
 
 
+class Records(Sequence[Evaluation]):
+    """The evaluations of one env call (a batch, or a single step), in order, as batch
+    observers get them: ``reward`` and ``valid`` as arrays, and each record built by
+    ``make(i)`` when it is first read (then kept). A run that only tracks the best design
+    never builds most records; in the population-100 proxy loop building them cost as much
+    as the MLP's predictions."""
+
+    __slots__ = ("reward", "valid", "_make", "_built")
+
+    def __init__(self, reward: np.ndarray, valid: np.ndarray,
+                 make: Callable[[int], Evaluation]) -> None:
+        self.reward = np.asarray(reward, dtype=np.float64)
+        self.valid = np.asarray(valid, dtype=bool)
+        self._make = make
+        self._built: list[Evaluation | None] = [None] * len(self.reward)
+
+    @classmethod
+    def of(cls, evaluations: Sequence[Evaluation]) -> Records:
+        """Records of evaluations already built."""
+        built = list(evaluations)
+        out = cls(np.array([e.reward for e in built], dtype=np.float64),
+                  np.array([e.valid for e in built], dtype=bool), built.__getitem__)
+        out._built = built  # type: ignore[assignment]
+        return out
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        record = self._built[i]
+        if record is None:
+            record = self._built[i] = self._make(i)
+        return record
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def best(self) -> int | None:
+        """The index of the highest finite reward of a valid record (the first of ties),
+        or ``None`` when there is none."""
+        ok = self.valid & np.isfinite(self.reward)
+        return int(np.argmax(np.where(ok, self.reward, -np.inf))) if ok.any() else None
+
+
 @dataclass(frozen=True)
 class BestKnown:
     """The best reward an env knows for its objective, and where it comes from."""
@@ -159,7 +212,7 @@ class ArchEnv(Protocol):
 
     def env_spec(self) -> dict[str, Any]: ...
 
-    def subscribe(self, observer: Observer) -> Callable[[], None]: ...
+    def subscribe(self, observer: Observer, batches: bool = False) -> Callable[[], None]: ...
 
     def evaluate(self, config: Mapping[str, Any]) -> Metrics: ...
 
@@ -298,7 +351,8 @@ class EnvBase:
     """What both kinds of env share: parameter checking and recording, observers, the spec.
 
     Subclasses set ``kind``, ``metric_specs``, ``objective`` and (where meaningful)
-    ``workload`` / ``workload_hash``; they call :meth:`notify` once per evaluation.
+    ``workload`` / ``workload_hash``; they call :meth:`notify` once per evaluation, or
+    :meth:`notify_each` once per batch.
     """
 
     kind: ClassVar[str] = ""
@@ -329,14 +383,17 @@ class EnvBase:
         return parse(text, self.metric_specs, self.objective_aliases, self.targets)
 
     # ---- observers
-    def subscribe(self, observer: Observer) -> Callable[[], None]:
-        """Call ``observer(evaluation)`` for every evaluation; returns the unsubscriber."""
+    def subscribe(self, observer: Observer | BatchObserver,
+                  batches: bool = False) -> Callable[[], None]:
+        """Call ``observer(evaluation)`` for every evaluation, or with ``batches``
+        ``observer(records)`` once per env call; returns the unsubscriber."""
         observers = self.__dict__.setdefault("_observers", [])
-        observers.append(observer)
+        entry = (observer, batches)
+        observers.append(entry)
 
         def unsubscribe() -> None:
-            if observer in observers:
-                observers.remove(observer)
+            if entry in observers:
+                observers.remove(entry)
 
         return unsubscribe
 
@@ -344,11 +401,22 @@ class EnvBase:
         self.notify_each((evaluation,))
 
     def notify_each(self, evaluations: Sequence[Evaluation]) -> None:
-        """:meth:`notify` of each in order (a batch's records, in one call)."""
+        """Hand one env call's evaluations to the observers: each per-evaluation observer
+        sees each record in order, then each batch observer the whole call as
+        :class:`Records` (``evaluations`` itself when it is one)."""
         observers = self.__dict__.get("_observers", ())
-        for evaluation in evaluations:
-            for observer in list(observers):
-                observer(evaluation)
+        if any(not whole for _, whole in observers):
+            for evaluation in evaluations:
+                for observer, whole in list(observers):
+                    if not whole:
+                        observer(evaluation)
+        records = None
+        for observer, whole in list(observers):
+            if whole:
+                if records is None:
+                    records = evaluations if isinstance(evaluations, Records) \
+                        else Records.of(evaluations)
+                observer(records)
 
     # ---- the spec
     @property

@@ -37,7 +37,7 @@ from typing import Any, ClassVar, Literal
 import gymnasium
 import numpy as np
 
-from archgym.contract import EnvBase, Evaluation, RowEvaluation
+from archgym.contract import EnvBase, Evaluation, Records, RowEvaluation
 from archgym.evaluator import Evaluator, Metrics
 from archgym.objectives import Objective
 from archgym.space import InvalidDesignError
@@ -215,9 +215,10 @@ class DesignEnv(EnvBase, gymnasium.Env):
                 scores: tuple[np.ndarray, np.ndarray, np.ndarray], start: float,
                 config_of: Callable[[int], dict[str, Any]],
                 record: Callable[..., Evaluation]
-                ) -> tuple[list[Evaluation], np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+                ) -> tuple[Records, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
         """Take the steps of a batch and notify observers (``evaluations`` already counts
-        the whole batch when they run; each record carries its own ``step``).
+        the whole batch when they run; each record carries its own ``step`` and is built
+        when first read, see :class:`~archgym.contract.Records`).
         ``reasons``: why each design is invalid ("" if valid); ``observed`` and ``scores``
         (reward, feasible, target_met): of the valid designs, in order; ``record(i, step,
         reward, feasible, target_met, valid, wall_seconds, extra)``: design ``i``'s record.
@@ -237,14 +238,13 @@ class DesignEnv(EnvBase, gymnasium.Env):
             feasible, target_met = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
             reward[valid], feasible[valid], target_met[valid] = scores
         self._obs = obs[-1].copy() if n else self._obs
-        fidelity = getattr(self.evaluator, "fidelity_of", None)  # multi-fidelity: who answered
         first, self.evaluations = self.evaluations + 1, self.evaluations + n
-        records = [record(i, first + i, r, f, t, ok, share,
-                          {} if fidelity is None else {"fidelity": fidelity(config_of(i)) if ok
-                                                       else ""})
-                   for i, (r, f, t, ok) in enumerate(zip(reward.tolist(), feasible.tolist(),
-                                                         target_met.tolist(), valid.tolist(),
-                                                         strict=True))]
+        r, f, t, ok = reward.tolist(), feasible.tolist(), target_met.tolist(), valid.tolist()
+        fidelity = getattr(self.evaluator, "fidelity_of", None)  # multi-fidelity: who answered
+        extra = None if fidelity is None else [
+            {"fidelity": fidelity(config_of(i)) if ok[i] else ""} for i in range(n)]
+        records = Records(reward.copy(), valid.copy(), lambda i: record(
+            i, first + i, r[i], f[i], t[i], ok[i], share, {} if extra is None else extra[i]))
         self.notify_each(records)
         steps = self._steps + np.arange(1, n + 1)
         self._steps += n
@@ -314,7 +314,7 @@ class _RowsBatch:
 class _Field(Sequence):
     """One attribute of each record, read when asked (``step_rows``'s ``info`` lists)."""
 
-    def __init__(self, records: list[Evaluation], name: str) -> None:
+    def __init__(self, records: Sequence[Evaluation], name: str) -> None:
         self.records, self.name = records, name
 
     def __len__(self) -> int:

@@ -10,22 +10,72 @@ one finished sequential episode. Three kinds of decision-makers are driven:
 - policies (``act(observation, info)``) stepping a sequential env episode by episode.
 
 Every evaluation reaches the env's observers (the dataset recorder and the run's tracker).
+The run's own tracker takes each env call's records whole (:class:`History`), so a record
+nobody reads is never built.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import json
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium
+import numpy as np
 
-from archgym.contract import Evaluation
+from archgym.contract import Evaluation, Records
 from archgym.dataset import DatasetRecorder, DatasetWriter
 from archgym.errors import ArchGymError
+
+
+class History(Sequence[Evaluation]):
+    """Every evaluation of a run in order, kept as the env calls' :class:`Records` (a record
+    is built when it is read); compares equal to the list of its records and pickles as
+    one."""
+
+    def __init__(self) -> None:
+        self._calls: list[Records] = []
+        self._ends: list[int] = []
+
+    def add(self, records: Records) -> None:
+        if len(records):
+            self._calls.append(records)
+            self._ends.append(len(self) + len(records))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("history index out of range")
+        c = bisect.bisect_right(self._ends, i)
+        return self._calls[c][i - (self._ends[c - 1] if c else 0)]
+
+    def __iter__(self):
+        return itertools.chain.from_iterable(self._calls)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return list, (list(self),)
+
+    def best(self) -> Evaluation | None:
+        """The valid evaluation with the highest finite reward (the first of ties)."""
+        if not self._calls:
+            return None
+        joined = Records(np.concatenate([r.reward for r in self._calls]),
+                         np.concatenate([r.valid for r in self._calls]), self.__getitem__)
+        i = joined.best()
+        return None if i is None else self[i]
 
 
 @dataclass
@@ -35,7 +85,7 @@ class RunResult:
     run_id: str
     evaluations: int
     best: Evaluation | None
-    history: list[Evaluation] = field(default_factory=list)
+    history: Sequence[Evaluation] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         best = self.best
@@ -113,7 +163,8 @@ def run(env: gymnasium.Env, searcher: Any, budget: int, seed: int = 0,
     budget : number of evaluations (design-point steps or finished episodes).
     seed : seeds ``env.reset``; the searcher carries its own seed.
     logger : where each evaluation is written as a dataset row (optional).
-    progress : called with the number of evaluations done after each one.
+    progress : called with the number of evaluations done after each env call (one
+        design, or a batch).
     batch : let ask/tell searchers that propose populations (``batch_limit() > 1``) hand
         out a whole batch, evaluated in one env call (identical results; ``False``
         forces one design per call).
@@ -121,10 +172,10 @@ def run(env: gymnasium.Env, searcher: Any, budget: int, seed: int = 0,
     if budget < 1:
         raise ValueError("budget must be >= 1")
     base = env.unwrapped
-    history: list[Evaluation] = []
+    history = History()
 
-    def track(record: Evaluation) -> None:
-        history.append(record)
+    def track(records: Records) -> None:
+        history.add(records)
         if progress is not None:
             progress(len(history))
 
@@ -132,7 +183,7 @@ def run(env: gymnasium.Env, searcher: Any, budget: int, seed: int = 0,
     if logger is not None:
         recorder = DatasetRecorder(base, logger, getattr(searcher, "name", type(searcher).__name__),
                                    getattr(searcher, "hparams", {}), seed)
-    untrack = base.subscribe(track)
+    untrack = base.subscribe(track, batches=True)
     try:
         obs, info = env.reset(seed=seed)
         if hasattr(searcher, "learn"):
@@ -151,7 +202,5 @@ def run(env: gymnasium.Env, searcher: Any, budget: int, seed: int = 0,
         untrack()
         if recorder is not None:
             recorder.detach()
-    valid = [r for r in history if r.valid and math.isfinite(r.reward)]
-    best = max(valid, key=lambda r: r.reward) if valid else None
     run_id = logger.run_id if logger is not None else ""
-    return RunResult(run_id, len(history), best, history)
+    return RunResult(run_id, len(history), history.best(), history)

@@ -232,3 +232,92 @@ def test_ga_batches_travel_as_index_rows(tmp_path):
         _spy(env.unwrapped, method, lambda _, m: calls.__setitem__(m, calls[m] + 1))
     run(env, agents.make("ga", FREE, seed=1), 40, seed=1)
     assert calls["step_batch"] == 0 and calls["step_rows"] > 0
+
+
+# ------------------------------------------------------------ batch observers and history
+
+
+def test_records_build_each_record_once_when_read_and_know_the_best():
+    """``Records`` builds record ``i`` on its first read only; ``best()`` is the first
+    valid finite maximum (hand-made rewards: NaN, +inf, an invalid higher one, a tie)."""
+    from archgym.contract import Records
+
+    made = []
+    reward = np.array([1.0, 5.0, np.nan, 5.0, 9.0, np.inf, -2.0])
+    valid = np.array([True, True, True, True, False, True, True])
+    records = Records(reward, valid, lambda i: made.append(i) or ("record", i))
+    assert len(records) == 7 and made == []
+    assert records[3] == ("record", 3) and records[-1] == ("record", 6) and made == [3, 6]
+    assert records[3] is records[3] and made == [3, 6]
+    assert records.best() == 1
+    assert Records(reward, np.zeros(7, bool), made.append).best() is None
+    assert list(records[1:3]) == [("record", 1), ("record", 2)] and made == [3, 6, 1, 2]
+
+
+def test_batch_observers_get_each_env_call_whole_after_the_per_record_ones():
+    """A batch observer gets one ``Records`` per env call (a batch of index rows with
+    invalid rows, then a single step) holding the very records per-record observers saw,
+    with the call's rewards and validity as arrays; it runs after them."""
+    env = gymnasium.make("archgym/Toy-v0", max_steps=20)
+    env.reset(seed=0)
+    order, seen, calls = [], [], []
+    base = env.unwrapped
+    base.subscribe(lambda e: (order.append("one"), seen.append(e)))
+    untrack = base.subscribe(lambda r: (order.append("batch"), calls.append(r)), batches=True)
+    rows = np.random.default_rng(3).integers(0, SPACE.nvec, size=(6, len(SPACE)))
+    rows[2] = SPACE.to_index({"size_kb": 1, "assoc": 8, "policy": "LRU", "ports": 1})
+    _, reward, _, _, info = base.step_rows(rows)
+    base.step_config(SPACE.from_index(rows[0]))
+    assert [len(c) for c in calls] == [6, 1] and order == ["one"] * 6 + ["batch", "one", "batch"]
+    assert all(a is b for a, b in zip([r for c in calls for r in c], seen, strict=True))
+    assert calls[0].reward.tolist() == reward.tolist()
+    assert calls[0].valid.tolist() == info["valid"].tolist() and not calls[0].valid[2]
+    untrack()
+    base.step_config(SPACE.from_index(rows[1]))
+    assert len(calls) == 2 and len(seen) == 8
+
+
+def test_run_history_is_every_record_built_only_when_read(monkeypatch):
+    """The run's history equals the records an observer saw (indexing, slices, pickling)
+    and its best is the first valid maximum; with nobody else reading, a GA run builds
+    only the best design's record."""
+    import pickle
+
+    from archgym import env as env_module
+
+    built = []
+
+    class Counted(env_module.RowEvaluation):
+        __slots__ = ()
+
+        def __init__(self, *args):
+            built.append(args[0])
+            super().__init__(*args)
+
+    monkeypatch.setattr(env_module, "RowEvaluation", Counted)
+    env = gymnasium.make("archgym/Toy-v0", max_steps=9)
+    result = run(env, agents.make("ga", SPACE, seed=2, population_size=6), 40, seed=2)
+    assert len(result.history) == 40 and built == [result.best.step]
+    assert [e.step for e in result.history[5:8]] == [6, 7, 8] and len(built) == 4
+    env = gymnasium.make("archgym/Toy-v0", max_steps=9)
+    seen = _records(env)
+    result = run(env, agents.make("ga", SPACE, seed=2, population_size=6), 40, seed=2)
+    assert result.history == seen and result.history[-1] is seen[-1]
+    assert result.best is max(seen, key=lambda e: e.reward)
+    assert pickle.loads(pickle.dumps(result.history)) == seen
+
+
+def test_history_best_is_the_first_valid_maximum_over_calls():
+    from archgym.contract import Records
+    from archgym.runner import History
+
+    history = History()
+    assert history.best() is None and len(history) == 0
+    for reward, valid in (([3.0, 7.0], [True, True]), ([], []),
+                          ([9.0, 7.0, np.nan], [False, True, True])):
+        history.add(Records(np.array(reward), np.array(valid, bool),
+                            lambda i, r=reward: ("record", r, i)))
+    assert len(history) == 5 and history.best() == ("record", [3.0, 7.0], 1)
+    assert history[-2] == ("record", [9.0, 7.0, np.nan], 1) and history[2][2] == 0
+    with pytest.raises(IndexError):
+        history[5]
