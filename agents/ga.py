@@ -124,14 +124,20 @@ class GeneticAlgorithm(Searcher):
         self.nvec = np.asarray(space.nvec, dtype=np.int64)
         self.categorical = np.array([isinstance(p, Categorical) for p in space])
         self.memo = Memo(space, rows=True)
-        #: the current generation: (genes, fitness), evaluated
-        self.population: list[tuple[np.ndarray, float]] = []
-        self._offspring: list[tuple[np.ndarray, float]] = []
+        #: the current generation, evaluated: index rows and their fitness
+        self.genes, self.fit = np.empty((0, len(space)), np.int64), np.empty(0)
+        #: children told since it formed, as told: chunks of (rows, fitness)
+        self._offspring: list[tuple[np.ndarray, np.ndarray]] = []
+        self._told = 0
         #: children bred from the current population, their memo keys, and the next one
         #: to hand out
         self._bred, self._bred_keys, self._next = np.empty((0, len(space)), np.int64), [], 0
-        self._bred_from: tuple[np.ndarray, ...] = ()
         self.generation = 0
+
+    @property
+    def population(self) -> list[tuple[np.ndarray, float]]:
+        """The current generation as (genes, fitness) pairs, best-kept elite first."""
+        return list(zip(self.genes, self.fit.tolist(), strict=True))
 
     def _breed(self, m: int) -> np.ndarray:
         """``m`` children of the current population, as index rows: one block of uniform
@@ -139,15 +145,12 @@ class GeneticAlgorithm(Searcher):
         per block in small-array calls, the GA's largest cost in the proxy loop)."""
         h, d = self.hparams, len(self.nvec)
         u = self.rng.random((m, _draws(h["tournament_size"], d)))
-        if not self._bred_from:  # the population's arrays, once per generation
-            self._bred_from = (np.array([g for g, _ in self.population]),
-                               np.array([f for _, f in self.population]))
-        return _breed(u, *self._bred_from, h["tournament_size"], h["crossover_prob"],
+        return _breed(u, self.genes, self.fit, h["tournament_size"], h["crossover_prob"],
                       self.mutation_prob, self.nvec, self.categorical)
 
     def _draw(self) -> np.ndarray:
         """The next candidate child: a uniform random design in the first generation."""
-        if not self.population:
+        if not len(self.fit):
             return self.space.to_index(self.space.sample(self.rng))
         i = self._take()
         return self._bred[i]
@@ -195,7 +198,7 @@ class GeneticAlgorithm(Searcher):
         """``n`` new designs as index rows (``n <= batch_limit()`` for what one-at-a-time
         would propose)."""
         n = max(1, n)
-        if self.population and not self.space.constraints:
+        if len(self.fit) and not self.space.constraints:
             return self._children(n)
         return np.array([self.memo.fresh_row(self._draw, self.rng) for _ in range(n)])
 
@@ -206,9 +209,9 @@ class GeneticAlgorithm(Searcher):
         """The rest of the generation: its children are bred from the current population,
         which changes only once all of them are told."""
         size = self.hparams["population_size"]
-        if self.population:
+        if len(self.fit):
             size -= self.hparams["elite"]
-        return max(1, size - len(self._offspring))
+        return max(1, size - self._told)
 
     def tell(self, config: Mapping[str, Any], metrics: Mapping[str, float] | None,
              reward: float) -> None:
@@ -216,7 +219,8 @@ class GeneticAlgorithm(Searcher):
             row = self.space.to_index(config)
         except (KeyError, ValueError, TypeError):
             return  # not a design of the space: nothing to breed from
-        self._told(row, fitness(metrics, reward))
+        self.memo.tell_rows(row[None, :])
+        self._offspring_told(row[None, :], np.array([fitness(metrics, reward)]))
 
     def tell_rows(self, rows: np.ndarray, rewards: np.ndarray, valid: np.ndarray) -> None:
         """Results of :meth:`ask_rows` designs, in order (``valid=False``: not evaluated)."""
@@ -224,28 +228,28 @@ class GeneticAlgorithm(Searcher):
         self.memo.tell_rows(rows)
         rewards = np.asarray(rewards, dtype=np.float64)
         fit = np.where(np.asarray(valid, dtype=bool) & np.isfinite(rewards), rewards, -np.inf)
-        self._offspring_told(list(rows), fit.tolist())
+        self._offspring_told(rows, fit)
 
-    def _told(self, genes: np.ndarray, f: float) -> None:
-        self.memo.tell_rows(genes[None, :])
-        self._offspring_told([genes], [f])
-
-    def _offspring_told(self, genes: list[np.ndarray], fit: list[float]) -> None:
-        """Add told children in order; each time a generation is complete, the next one
-        is formed (the first from all of them, later ones from the ``elite`` best and the
-        offspring) and the children bred from the old one are discarded."""
+    def _offspring_told(self, genes: np.ndarray, fit: np.ndarray) -> None:
+        """Add told children (index rows and fitness) in order; each time a generation is
+        complete, the next one is formed (the first from all of them, later ones from the
+        ``elite`` best, ties in population order, and the offspring) and the children bred
+        from the old one are discarded."""
         size, elite = self.hparams["population_size"], self.hparams["elite"]
-        while genes:
-            full = size - elite if self.population else size
-            need = full - len(self._offspring)
-            self._offspring.extend(zip(genes[:need], fit[:need], strict=True))
-            genes, fit = genes[need:], fit[need:]
-            if len(self._offspring) < full:
+        while len(genes):
+            full = size - elite if len(self.fit) else size
+            take = full - self._told
+            self._offspring.append((genes[:take], fit[:take]))
+            self._told += min(take, len(genes))
+            genes, fit = genes[take:], fit[take:]
+            if self._told < full:
                 return
-            if self.population:
-                ranked = sorted(self.population, key=lambda g: -g[1])  # stable: ties keep order
-                self.population = ranked[:elite] + self._offspring
+            kids = (np.concatenate([g for g, _ in self._offspring]),
+                    np.concatenate([f for _, f in self._offspring]))
+            if len(self.fit):
+                keep = np.argsort(-self.fit, kind="stable")[:elite]
+                kids = (np.concatenate((self.genes[keep], kids[0])),
+                        np.concatenate((self.fit[keep], kids[1])))
                 self.generation += 1
-            else:
-                self.population = self._offspring
-            self._offspring, self._next, self._bred_from = [], len(self._bred), ()
+            self.genes, self.fit = kids
+            self._offspring, self._told, self._next = [], 0, len(self._bred)

@@ -206,7 +206,7 @@ def test_ga_told_many_at_once_is_told_one_by_one():
     assert batch.generation == single.generation == 3
     assert [(g.tolist(), f) for g, f in batch.population] == \
         [(g.tolist(), f) for g, f in single.population]
-    assert len(batch._offspring) == len(single._offspring) == 2
+    assert batch._told == single._told == 2
     assert np.array_equal(batch.ask_rows(3), single.ask_rows(3))
 
 
@@ -217,7 +217,7 @@ def test_ga_mutation_respects_parameter_kinds():
     ga = agents.make("ga", SPACE, seed=0, mutation_prob=1.0, crossover_prob=0.0)
     for _ in range(20):
         genes = SPACE.to_index(SPACE.sample(ga.rng))
-        ga.population, ga._bred_from = [(genes, 0.0)] * 4, ()
+        ga.genes, ga.fit = np.array([genes] * 4), np.zeros(4)
         children = ga._breed(300)
         for i, p in enumerate(SPACE):
             moves = children[:, i] - genes[i]
