@@ -85,18 +85,29 @@ class FeatureEncoder:
         """Features of designs given as rows of grid indices (a ``Real`` parameter's column
         holds its unit-cube coordinate instead): the fast path for large candidate sets
         and for searchers that propose index rows."""
-        if self._stacked is not None:  # finite space: one gather, each feature summed
-            return self._stacked[np.asarray(Z, dtype=np.int64) + self._offsets].sum(axis=1)
+        if self._stacked is not None:  # finite space: one gather from the stacked table
+            flat, owner, width, at = self.__dict__.get("_gather_at") or self._gather()
+            return flat[np.asarray(Z, dtype=np.int64)[:, owner] * width + at]
         Z = np.asarray(Z, dtype=np.float64)
         cols = [Z[:, [j]] if t is None else t[Z[:, j].astype(np.int64)]
                 for j, t in enumerate(self._tables)]
         return np.concatenate(cols, axis=1)
 
+    def _gather(self) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+        """The flattened stacked table, and per feature column the parameter it belongs
+        to and where its value at index 0 sits in it (made on first use: encoders saved
+        with older proxies lack it)."""
+        owner = np.repeat(np.arange(len(self._tables)), [t.shape[1] for t in self._tables])
+        width = self._stacked.shape[1]
+        self._gather_at = (self._stacked.ravel(), owner, width,
+                           self._offsets[owner] * width + np.arange(width))
+        return self._gather_at
+
     def _stack(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Every parameter's table in one: row ``offset_j + i`` holds parameter ``j``'s
-        features at index ``i`` in their columns and zeros elsewhere, so a design's
-        features are the sum of its parameters' rows (adding exact zeros: the same numbers
-        as the per-parameter look-up)."""
+        features at index ``i`` in their columns and zeros elsewhere, so each feature of a
+        design is one element of it (:meth:`_gather`): the per-parameter look-up's numbers,
+        in one gather."""
         if any(t is None for t in self._tables):
             return None, None
         stacked = np.zeros((sum(len(t) for t in self._tables), len(self.columns)))
