@@ -185,6 +185,9 @@ class Records(Sequence[Evaluation]):
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return list, (list(self),)  # pickled as its records (``make`` may be a closure)
+
     def best(self) -> int | None:
         """The index of the highest finite reward of a valid record (the first of ties),
         or ``None`` when there is none."""

@@ -252,6 +252,9 @@ def test_records_build_each_record_once_when_read_and_know_the_best():
     assert records.best() == 1
     assert Records(reward, np.zeros(7, bool), made.append).best() is None
     assert list(records[1:3]) == [("record", 1), ("record", 2)] and made == [3, 6, 1, 2]
+    import pickle
+
+    assert pickle.loads(pickle.dumps(records)) == [("record", i) for i in range(7)]
 
 
 def test_batch_observers_get_each_env_call_whole_after_the_per_record_ones():
